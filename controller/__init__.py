@@ -1,0 +1,1 @@
+"""The loa-xa controller: bulletins, audio, schedules, dispatch over MQTT, reports."""
