@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -157,8 +158,12 @@ class Verifier:
 
 
 def _looks_unsigned(data: bytes) -> bool:
-    """True when the bytes are a bare message rather than an envelope."""
-    return b'"payload"' not in data and b'"sig"' not in data
+    """True when the bytes are a bare message (a JSON object with a kind) rather than an envelope."""
+    try:
+        obj = json.loads(data)
+    except ValueError:
+        return False
+    return isinstance(obj, dict) and "kind" in obj and "sig" not in obj
 
 
 def _first_error(exc: ValidationError) -> str:
