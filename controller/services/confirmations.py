@@ -1,0 +1,154 @@
+"""Ingesting what agents send: play confirmations (idempotently), liveness and telemetry."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from controller.db.models import Agent, Play, PlayEvent
+from protocol.messages import (
+    AgentMessage,
+    AgentState,
+    Confirmation,
+    SecurityEvent,
+    Telemetry,
+)
+from protocol.messages import (
+    PlayEvent as Event,
+)
+
+log = logging.getLogger(__name__)
+
+_RANK = {"planned": 0, "downloaded": 1, "started": 2, "finished": 3, "failed": 3, "skipped": 3}
+
+
+@dataclass
+class IngestResult:
+    """What one batch did. `duplicates` were already stored and changed nothing."""
+
+    stored: int = 0
+    duplicates: int = 0
+    dropped: int = 0
+    security_events: list[SecurityEvent] = field(default_factory=list)
+
+
+def _insert(session: Session) -> Any:
+    bind = session.get_bind()
+    return (postgresql if bind.dialect.name == "postgresql" else sqlite).insert
+
+
+def ingest(session: Session, batch: Sequence[tuple[str, AgentMessage]], now: datetime) -> IngestResult:
+    """Store one batch of (topic agent id, message). Safe to call again with the same messages."""
+    result = IngestResult()
+    confirmations: list[Confirmation] = []
+    seen: dict[str, datetime] = {}
+    for topic_agent, msg in batch:
+        if msg.agent_id != topic_agent:
+            log.warning("dropped %s from topic of %s claiming agent %s", msg.kind, topic_agent, msg.agent_id)  # type: ignore[attr-defined]
+            result.dropped += 1
+            continue
+        seen[msg.agent_id] = max(seen.get(msg.agent_id, msg.at), msg.at)
+        if isinstance(msg, Confirmation):
+            confirmations.append(msg)
+        elif isinstance(msg, AgentState):
+            _apply_state(session, msg, result)
+        elif isinstance(msg, SecurityEvent):
+            log.warning(
+                "agent %s rejected a message on %s: %s %s", msg.agent_id, msg.topic, msg.reason, msg.detail
+            )
+            result.security_events.append(msg)
+        elif isinstance(msg, Telemetry):
+            pass
+    _touch_agents(session, seen, now)
+    if confirmations:
+        _store_confirmations(session, confirmations, now, result)
+    return result
+
+
+def _apply_state(session: Session, msg: AgentState, result: IngestResult) -> None:
+    agent = session.get(Agent, msg.agent_id)
+    if agent is None:
+        log.warning("state from unknown agent %s dropped", msg.agent_id)
+        result.dropped += 1
+        return
+    if agent.last_seen_at is None or msg.at >= agent.last_seen_at:
+        agent.status = msg.status.value
+        agent.version = msg.version[:40]
+    result.stored += 1
+
+
+def _touch_agents(session: Session, seen: dict[str, datetime], now: datetime) -> None:
+    if not seen:
+        return
+    for agent in session.scalars(select(Agent).where(Agent.id.in_(seen))):
+        last = min(seen[agent.id], now)
+        if agent.last_seen_at is None or last > agent.last_seen_at:
+            agent.last_seen_at = last
+
+
+def _store_confirmations(
+    session: Session, confirmations: list[Confirmation], now: datetime, result: IngestResult
+) -> None:
+    plays = {
+        p.id: p for p in session.scalars(select(Play).where(Play.id.in_({c.play_id for c in confirmations})))
+    }
+    rows: list[dict[str, Any]] = []
+    by_key: dict[tuple[str, str], Confirmation] = {}
+    for c in confirmations:
+        play = plays.get(c.play_id)
+        if play is None or play.agent_id != c.agent_id:
+            log.warning(
+                "confirmation %s for unknown play %s from %s dropped", c.msg_id, c.play_id, c.agent_id
+            )
+            result.dropped += 1
+            continue
+        by_key.setdefault((c.play_id, c.event.value), c)
+        rows.append(
+            {
+                "msg_id": c.msg_id,
+                "play_id": c.play_id,
+                "agent_id": c.agent_id,
+                "event": c.event.value,
+                "at": c.at,
+                "started_at": c.started_at,
+                "ended_at": c.ended_at,
+                "duration_played_s": c.duration_played_s,
+                "reason": c.reason,
+                "received_at": now,
+            }
+        )
+    if not rows:
+        return
+    insert = _insert(session)
+    stmt = insert(PlayEvent).on_conflict_do_nothing().returning(PlayEvent.play_id, PlayEvent.event)
+    # Executemany with RETURNING: SQLAlchemy batches it ("insertmanyvalues") on both backends.
+    inserted = session.execute(stmt, rows).all()
+    result.stored += len(inserted)
+    result.duplicates += len(rows) - len(inserted)
+    for play_id, event in inserted:
+        _advance(plays[play_id], by_key[(play_id, event)])
+
+
+def _advance(play: Play, c: Confirmation) -> None:
+    """Move a play's status forward; a later, lower-ranked event never moves it back."""
+    if _RANK[c.event.value] > _RANK.get(play.status, 0):
+        play.status = c.event.value
+    if c.event is Event.STARTED and play.started_at is None:
+        play.started_at = c.started_at or c.at
+    if c.event is Event.FINISHED:
+        play.started_at = c.started_at or play.started_at
+        play.ended_at = c.ended_at or c.at
+        play.duration_played_s = c.duration_played_s
+    if c.event in (Event.FAILED, Event.SKIPPED):
+        play.reason = c.reason
+        if c.ended_at:
+            play.ended_at = c.ended_at
+        if c.duration_played_s is not None:
+            play.duration_played_s = c.duration_played_s

@@ -1,0 +1,93 @@
+"""Building each agent's desired-state schedule manifest from its plays."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from controller.db.models import Agent, Play
+from controller.services.bulletins import media_url
+from protocol.messages import ManifestPlay, Priority, ScheduleManifest
+
+CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class ManifestPolicy:
+    """How far ahead manifests reach, how long a started play stays listed, and how long they are valid."""
+
+    horizon: timedelta
+    grace: timedelta
+    media_base_url: str
+    validity: timedelta | None = None
+
+    @property
+    def valid_for(self) -> timedelta:
+        return self.validity or self.horizon + timedelta(hours=24)
+
+
+def manifest_plays(
+    session: Session, agent_id: str, now: datetime, policy: ManifestPolicy
+) -> list[ManifestPlay]:
+    stmt = (
+        select(Play)
+        .options(joinedload(Play.audio_asset), joinedload(Play.bulletin))
+        .where(
+            Play.agent_id == agent_id,
+            Play.starts_at >= now - policy.grace,
+            Play.starts_at <= now + policy.horizon,
+            Play.status != CANCELLED,
+        )
+        .order_by(Play.starts_at, Play.id)
+    )
+    return [
+        ManifestPlay(
+            play_id=p.id,
+            starts_at=p.starts_at,
+            bulletin_id=p.bulletin_id,
+            title=p.bulletin.title,
+            audio_url=media_url(policy.media_base_url, p.audio_asset.sha256),
+            sha256=p.audio_asset.sha256,
+            size_bytes=p.audio_asset.size_bytes,
+            duration_s=p.audio_asset.duration_s,
+            priority=Priority(p.priority),
+        )
+        for p in session.scalars(stmt)
+    ]
+
+
+def digest(plays: Iterable[ManifestPlay]) -> str:
+    h = hashlib.sha256()
+    for p in plays:
+        h.update(p.model_dump_json().encode())
+    return h.hexdigest()
+
+
+def next_manifest(
+    session: Session, agent: Agent, now: datetime, policy: ManifestPolicy, *, force: bool = False
+) -> ScheduleManifest | None:
+    """The agent's next manifest, or None when what it already holds is current and fresh.
+
+    Bumps the agent's revision; the caller publishes within the same transaction.
+    """
+    plays = manifest_plays(session, agent.id, now, policy)
+    d = digest(plays)
+    stale = agent.manifest_issued_at is None or now - agent.manifest_issued_at > policy.valid_for / 2
+    if not force and not stale and d == agent.manifest_digest:
+        return None
+    agent.manifest_revision += 1
+    agent.manifest_digest = d
+    agent.manifest_issued_at = now
+    return ScheduleManifest(
+        agent_id=agent.id,
+        issued_at=now,
+        expires_at=now + policy.valid_for,
+        revision=agent.manifest_revision,
+        horizon_end=now + policy.horizon,
+        plays=tuple(plays),
+    )

@@ -1,0 +1,118 @@
+"""Booking bulletins into broadcasts and expanding them into plays, one per targeted cluster."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from controller.db.models import Agent, Play, Schedule
+from controller.errors import InvalidInput
+from controller.schemas import PlayPublic, ScheduleCreate, SchedulePublic
+from controller.services.bulletins import get_bulletin
+from controller.services.geo import get_commune
+
+MAX_PAST = timedelta(minutes=1)
+
+
+def target_agents(session: Session, data: ScheduleCreate) -> list[Agent]:
+    """The clusters a booking reaches: chosen clusters, else chosen villages, else the whole commune."""
+    stmt = select(Agent).where(Agent.commune_id == data.commune_id).order_by(Agent.id)
+    if data.agent_ids:
+        stmt = stmt.where(Agent.id.in_(data.agent_ids))
+    elif data.village_ids:
+        stmt = stmt.where(Agent.village_id.in_(data.village_ids))
+    agents = list(session.scalars(stmt))
+    if data.agent_ids and len(agents) != len(set(data.agent_ids)):
+        missing = sorted(set(data.agent_ids) - {a.id for a in agents})
+        raise InvalidInput(
+            f"agents not in commune {data.commune_id}: {missing}",
+            f"Các cụm loa sau không thuộc xã: {', '.join(missing)}.",
+        )
+    return agents
+
+
+def create_schedule(session: Session, data: ScheduleCreate, now: datetime) -> tuple[Schedule, list[Play]]:
+    """Validate a booking and create its plays. Returns the schedule and the new plays."""
+    get_commune(session, data.commune_id)
+    bulletin = get_bulletin(session, data.bulletin_id)
+    if bulletin.audio_asset is None:
+        raise InvalidInput(
+            f"bulletin {bulletin.id} has no rendered audio",
+            "Bản tin chưa có âm thanh. Hãy tạo âm thanh trước khi xếp lịch phát.",
+        )
+    if data.starts_at < now - MAX_PAST:
+        raise InvalidInput(
+            f"start {data.starts_at.isoformat()} is in the past",
+            "Thời điểm phát đã qua. Hãy chọn một thời điểm trong tương lai.",
+        )
+    agents = target_agents(session, data)
+    if not agents:
+        raise InvalidInput("the booking reaches no cluster", "Không có cụm loa nào trong phạm vi đã chọn.")
+    target = {"agent_ids": data.agent_ids} if data.agent_ids else {"village_ids": data.village_ids}
+    schedule = Schedule(
+        commune_id=data.commune_id,
+        bulletin_id=bulletin.id,
+        slot_name=data.slot_name,
+        starts_at=data.starts_at,
+        target=json.dumps(target) if (data.agent_ids or data.village_ids) else "commune",
+    )
+    session.add(schedule)
+    session.flush()
+    plays = [
+        Play(
+            id=uuid.uuid4().hex,
+            schedule_id=schedule.id,
+            agent_id=agent.id,
+            bulletin_id=bulletin.id,
+            audio_asset_id=bulletin.audio_asset.id,
+            starts_at=data.starts_at,
+            priority=bulletin.priority,
+        )
+        for agent in agents
+    ]
+    session.add_all(plays)
+    session.flush()
+    return schedule, plays
+
+
+def schedule_public(session: Session, row: Schedule) -> SchedulePublic:
+    count = session.scalar(select(func.count()).select_from(Play).where(Play.schedule_id == row.id)) or 0
+    return SchedulePublic(
+        id=row.id,
+        bulletin_id=row.bulletin_id,
+        commune_id=row.commune_id,
+        slot_name=row.slot_name,
+        starts_at=row.starts_at,
+        target=row.target,
+        play_count=count,
+    )
+
+
+def list_schedules(session: Session, commune_id: int | None = None) -> Sequence[Schedule]:
+    stmt = select(Schedule).order_by(Schedule.starts_at.desc())
+    if commune_id is not None:
+        stmt = stmt.where(Schedule.commune_id == commune_id)
+    return session.scalars(stmt).all()
+
+
+def list_plays(
+    session: Session,
+    *,
+    schedule_id: int | None = None,
+    agent_id: str | None = None,
+    status: str | None = None,
+    limit: int = 1000,
+) -> list[PlayPublic]:
+    stmt = select(Play).order_by(Play.starts_at, Play.agent_id).limit(limit)
+    if schedule_id is not None:
+        stmt = stmt.where(Play.schedule_id == schedule_id)
+    if agent_id is not None:
+        stmt = stmt.where(Play.agent_id == agent_id)
+    if status is not None:
+        stmt = stmt.where(Play.status == status)
+    return [PlayPublic.model_validate(p) for p in session.scalars(stmt)]
