@@ -1,0 +1,60 @@
+"""Provinces, communes, villages and loudspeaker clusters."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from controller.api.deps import SessionDep
+from controller.schemas import (
+    AgentCreate,
+    AgentPublic,
+    CommuneCreate,
+    CommunePublic,
+    ProvinceCreate,
+    ProvincePublic,
+    VillageCreate,
+    VillagePublic,
+)
+from controller.services import geo
+
+router = APIRouter(prefix="/api", tags=["places"])
+
+
+@router.post("/provinces", status_code=201)
+def create_province(data: ProvinceCreate, session: SessionDep) -> ProvincePublic:
+    return ProvincePublic.model_validate(geo.create_province(session, data))
+
+
+@router.get("/provinces")
+def list_provinces(session: SessionDep) -> list[ProvincePublic]:
+    return [ProvincePublic.model_validate(p) for p in geo.list_provinces(session)]
+
+
+@router.post("/communes", status_code=201)
+def create_commune(data: CommuneCreate, session: SessionDep) -> CommunePublic:
+    return CommunePublic.model_validate(geo.create_commune(session, data))
+
+
+@router.get("/communes")
+def list_communes(session: SessionDep, province_id: int | None = None) -> list[CommunePublic]:
+    return [CommunePublic.model_validate(c) for c in geo.list_communes(session, province_id)]
+
+
+@router.post("/villages", status_code=201)
+def create_village(data: VillageCreate, session: SessionDep) -> VillagePublic:
+    return VillagePublic.model_validate(geo.create_village(session, data))
+
+
+@router.get("/villages")
+def list_villages(session: SessionDep, commune_id: int | None = None) -> list[VillagePublic]:
+    return [VillagePublic.model_validate(v) for v in geo.list_villages(session, commune_id)]
+
+
+@router.post("/agents", status_code=201)
+def register_agent(data: AgentCreate, session: SessionDep) -> AgentPublic:
+    return AgentPublic.model_validate(geo.register_agent(session, data))
+
+
+@router.get("/agents")
+def list_agents(session: SessionDep, commune_id: int | None = None) -> list[AgentPublic]:
+    return [AgentPublic.model_validate(a) for a in geo.list_agents(session, commune_id)]
