@@ -14,6 +14,7 @@ from controller.audio import MediaStore
 from controller.config import Settings
 from controller.db.migrate import upgrade
 from controller.db.session import make_engine, make_session_factory
+from controller.dispatch.broker_auth import load_or_create_secret
 from controller.dispatch.bus import MqttBus
 from controller.dispatch.embedded import EmbeddedBroker
 from controller.dispatch.ingest import Ingestor
@@ -64,6 +65,10 @@ class Controller:
         """The base64 key agents put in their config to verify our messages."""
         return encode_public_key(self.signer.public_key)
 
+    def agent_credentials(self, agent_id: str) -> tuple[str, str] | None:
+        """The MQTT login of an agent on the embedded broker; None with an external broker."""
+        return self.embedded_broker.credentials(agent_id) if self.embedded_broker else None
+
     def start(self) -> None:
         s = self.settings
         stack = ExitStack()
@@ -76,13 +81,18 @@ class Controller:
             self.store = MediaStore(s.resolved_media_dir)
             self.signer = load_or_create_signer(s.resolved_signing_key_path)
 
+            username, password = s.mqtt_username, s.mqtt_password
             if s.mqtt_url:
                 self.broker_url = s.mqtt_url
             else:
-                self.embedded_broker = EmbeddedBroker(s.embedded_mqtt_host, s.embedded_mqtt_port)
+                secret = load_or_create_secret(s.data_dir / "mqtt_secret")
+                self.embedded_broker = EmbeddedBroker(
+                    s.embedded_mqtt_host, s.embedded_mqtt_port, secret=secret, topic_root=s.topic_root
+                )
                 self.embedded_broker.start()
                 stack.callback(self.embedded_broker.stop)
                 self.broker_url = self.embedded_broker.url
+                username, password = self.embedded_broker.controller_credentials
 
             self.ingestor = Ingestor(self.session_factory, self.topics, self.clock)
             self.ingestor.start()
@@ -93,8 +103,8 @@ class Controller:
                 self.topics,
                 self.ingestor.submit,
                 client_id=s.mqtt_client_id,
-                username=s.mqtt_username,
-                password=s.mqtt_password,
+                username=username,
+                password=password,
             )
             self.bus.start()
             stack.callback(self.bus.stop)

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,10 +34,14 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
 
 @dataclass(frozen=True)
 class BrokerEndpoint:
-    """Where a test broker listens."""
+    """Where a test broker listens, and how a client logs in (None: anonymous)."""
 
     host: str
     port: int
+    credentials: Callable[[str], tuple[str, str]] | None = None
+
+    def login(self, username: str) -> tuple[str | None, str | None]:
+        return self.credentials(username) if self.credentials else (None, None)
 
     @property
     def url(self) -> str:
@@ -107,3 +111,25 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     finally:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def embedded_broker() -> Iterator[BrokerEndpoint]:
+    """The controller's embedded amqtt broker, on a free loopback port, for this test session."""
+    from controller.dispatch.embedded import EmbeddedBroker
+
+    broker = EmbeddedBroker("127.0.0.1", free_port(), secret=os.urandom(32), topic_root="+/loa/v1")
+    broker.start()
+    try:
+        yield BrokerEndpoint(broker.host, broker.port, broker.credentials)
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(params=["mosquitto", "embedded"])
+def broker(request: pytest.FixtureRequest) -> BrokerEndpoint:
+    """Each test using this runs twice: on a real Mosquitto and on the embedded broker."""
+    endpoint: BrokerEndpoint = request.getfixturevalue(
+        "mosquitto" if request.param == "mosquitto" else "embedded_broker"
+    )
+    return endpoint

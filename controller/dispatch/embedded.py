@@ -2,6 +2,8 @@
 
 It is the no-setup default for one commune or a demo. Measured on 2 cores it moves about
 2-3.6k QoS 1 messages/s, against 12-13k for Mosquitto; a province should run Mosquitto.
+Clients authenticate with per-user HMAC passwords (see broker_auth) and agents are confined
+to their own topics.
 """
 
 from __future__ import annotations
@@ -11,37 +13,64 @@ import logging
 import threading
 from typing import Any
 
+from amqtt.broker import Broker
+
+from controller.dispatch.broker_auth import CONTROLLER_USER, derive_password
 from controller.errors import ControllerError
 
 log = logging.getLogger(__name__)
 
 
+class _LoaBroker(Broker):
+    """amqtt's Broker with one fix: retained messages go only to the session's own subscriptions.
+
+    amqtt 0.12.1 walks *every* subscription in the broker when a client connects and sends
+    the matching retained messages to the newcomer, so each agent would receive every other
+    agent's manifest.
+    """
+
+    async def _publish_retained_messages_for_subscription(
+        self, subscription: tuple[str, int], session: Any
+    ) -> None:
+        subscribers = self._subscriptions.get(subscription[0], [])
+        if any(s.client_id == session.client_id for s, _ in subscribers):
+            await super()._publish_retained_messages_for_subscription(subscription, session)
+
+
 class EmbeddedBroker:
     """Start with `start()`, stop with `stop()`. Listens on loopback unless told otherwise."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 1883) -> None:
+    def __init__(self, host: str, port: int, *, secret: bytes, topic_root: str) -> None:
         self.host = host
         self.port = port
+        self.topic_root = topic_root
+        self._secret = secret
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._broker: Any = None
+        self._broker: Broker | None = None
 
     @property
     def url(self) -> str:
         return f"mqtt://{self.host}:{self.port}"
 
+    def credentials(self, username: str) -> tuple[str, str]:
+        """(username, password) for a client of this broker: the controller or an agent id."""
+        return username, derive_password(self._secret, username)
+
+    @property
+    def controller_credentials(self) -> tuple[str, str]:
+        return self.credentials(CONTROLLER_USER)
+
     def _config(self) -> dict[str, Any]:
         return {
             "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
             "plugins": {
-                # Loopback-only by default; per-agent credentials and ACLs are the edge-agent issue's work.
-                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True},
+                "controller.dispatch.broker_auth.HmacAuthPlugin": {"secret_hex": self._secret.hex()},
+                "controller.dispatch.broker_auth.AgentTopicAclPlugin": {"topic_root": self.topic_root},
             },
         }
 
     def start(self, timeout: float = 15.0) -> None:
-        from amqtt.broker import Broker
-
         ready = threading.Event()
         failure: list[BaseException] = []
         loop = asyncio.new_event_loop()
@@ -50,7 +79,7 @@ class EmbeddedBroker:
             asyncio.set_event_loop(loop)
 
             async def boot() -> None:
-                self._broker = Broker(self._config())
+                self._broker = _LoaBroker(self._config())
                 await self._broker.start()
 
             try:
