@@ -65,10 +65,6 @@ class Controller:
         """The base64 key agents put in their config to verify our messages."""
         return encode_public_key(self.signer.public_key)
 
-    def agent_credentials(self, agent_id: str) -> tuple[str, str] | None:
-        """The MQTT login of an agent on the embedded broker; None with an external broker."""
-        return self.embedded_broker.credentials(agent_id) if self.embedded_broker else None
-
     def start(self) -> None:
         s = self.settings
         stack = ExitStack()

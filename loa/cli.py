@@ -91,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        return int(args.func(args))
+        code: int = args.func(args)
+        return code
     except KeyboardInterrupt:
         return 130
 

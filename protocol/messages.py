@@ -66,7 +66,7 @@ class ManifestPlay(WireModel):
 class SignedMessage(WireModel):
     """Fields shared by everything the controller signs."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     msg_id: MsgId = Field(default_factory=new_msg_id)
     agent_id: AgentId
     issued_at: UtcInstant
@@ -136,7 +136,7 @@ class PlayEvent(StrEnum):
 class AgentMessage(WireModel):
     """Fields shared by everything an agent sends."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     msg_id: MsgId = Field(default_factory=new_msg_id)
     agent_id: AgentId
     at: UtcInstant

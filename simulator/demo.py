@@ -218,6 +218,7 @@ def run_demo(
                     media_base_url=base,
                     state_root=workdir / "agents",
                     speed=speed,
+                    credentials=controller.embedded_broker.credentials if controller.embedded_broker else None,
                 ),
             )
 

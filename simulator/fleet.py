@@ -49,6 +49,7 @@ class FleetSpec:
     media_base_url: str
     state_root: Path
     speed: float = 1.0
+    credentials: Callable[[str], tuple[str, str]] | None = None
 
 
 class Fleet:
@@ -78,9 +79,12 @@ class Fleet:
 
     def _config(self, agent_id: str) -> AgentConfig:
         s = self.spec
+        username, password = s.credentials(agent_id) if s.credentials else (None, None)
         return AgentConfig(
             agent_id=agent_id,
             broker_url=s.broker_url,
+            username=username,
+            password=password,
             controller_public_key=s.public_key,
             topic_root=s.topic_root,
             state_dir=s.state_root / agent_id,

@@ -41,7 +41,7 @@ def load_or_create_secret(path: Path) -> bytes:
     return bytes.fromhex(path.read_text().strip())
 
 
-class HmacAuthPlugin(BaseAuthPlugin):
+class HmacAuthPlugin(BaseAuthPlugin):  # type: ignore[misc]
     """Accepts a client only if its password is the HMAC of its username. No anonymous access."""
 
     @dataclass
@@ -60,7 +60,7 @@ class HmacAuthPlugin(BaseAuthPlugin):
         )
 
 
-class AgentTopicAclPlugin(BaseTopicPlugin):
+class AgentTopicAclPlugin(BaseTopicPlugin):  # type: ignore[misc]
     """An agent may subscribe to its own manifest and commands and publish only its own reports."""
 
     @dataclass

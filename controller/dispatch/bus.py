@@ -105,6 +105,6 @@ class MqttBus:
 
     def _handle_message(self, _client: mqtt.Client, _userdata: object, msg: mqtt.MQTTMessage) -> None:
         try:
-            self._on_message(msg.topic, msg.payload)
+            self._on_message(msg.topic, bytes(msg.payload))
         except Exception:  # a bad message must never stop the network loop
             log.exception("handler failed for message on %s", msg.topic)

@@ -21,7 +21,7 @@ from controller.errors import ControllerError
 log = logging.getLogger(__name__)
 
 
-class _LoaBroker(Broker):
+class _LoaBroker(Broker):  # type: ignore[misc]
     """amqtt's Broker with one fix: retained messages go only to the session's own subscriptions.
 
     amqtt 0.12.1 walks *every* subscription in the broker when a client connects and sends

@@ -17,7 +17,6 @@ from protocol.messages import AgentMessage
 
 log = logging.getLogger(__name__)
 
-_STOP = object()
 
 
 class Ingestor:
@@ -41,7 +40,7 @@ class Ingestor:
         self._clock = clock
         self._batch_size = batch_size
         self._on_result = on_result
-        self._queue: queue.Queue[object] = queue.Queue()
+        self._queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue()  # None stops the worker
         self._thread: threading.Thread | None = None
         self.totals = IngestResult()
         self._idle = threading.Condition()
@@ -60,7 +59,7 @@ class Ingestor:
     def stop(self) -> None:
         if self._thread is None:
             return
-        self._queue.put(_STOP)
+        self._queue.put(None)
         self._thread.join(30)
         self._thread = None
 
@@ -72,7 +71,7 @@ class Ingestor:
     def _run(self) -> None:
         while True:
             item = self._queue.get()
-            if item is _STOP:
+            if item is None:
                 return
             raw = [item]
             stop = False
@@ -81,7 +80,7 @@ class Ingestor:
                     nxt = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if nxt is _STOP:
+                if nxt is None:
                     stop = True
                     break
                 raw.append(nxt)
@@ -92,10 +91,9 @@ class Ingestor:
             if stop:
                 return
 
-    def _decode(self, raw: list[object]) -> list[tuple[str, AgentMessage]]:
+    def _decode(self, raw: list[tuple[str, bytes]]) -> list[tuple[str, AgentMessage]]:
         batch: list[tuple[str, AgentMessage]] = []
-        for item in raw:
-            topic, payload = item  # type: ignore[misc]
+        for topic, payload in raw:
             try:
                 agent_id, channel = self._topics.parse(topic)
                 msg = decode_agent_message(payload)
@@ -108,7 +106,7 @@ class Ingestor:
             batch.append((agent_id, msg))
         return batch
 
-    def _handle(self, raw: list[object]) -> None:
+    def _handle(self, raw: list[tuple[str, bytes]]) -> None:
         batch = self._decode(raw)
         if not batch:
             return

@@ -61,7 +61,7 @@ def quarterly_report(session: Session, year: int, quarter: int, timezone: str) -
             topic_name=topic_name(topic),
             planned_plays=planned,
             confirmed_plays=confirmed,
-            confirmed_minutes=round(float(seconds) / 60.0, 2),
+            confirmed_minutes=round(float(seconds or 0.0) / 60.0, 2),
             bulletins_broadcast=broadcast.get((cid, topic), 0),
         )
         for cid, code, name, topic, planned, confirmed, seconds in session.execute(stmt)

@@ -1,0 +1,69 @@
+"""A whole controller (HTTP, scheduler, bus, database) on a real broker, for end-to-end runs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from controller.app import create_app
+from controller.config import Settings
+from controller.runtime import Controller
+from controller.server import ServerThread
+from tests.conftest import BrokerEndpoint, free_port
+
+SHORT_BULLETIN = {
+    "title": "Cảnh giác lừa đảo qua điện thoại",
+    "topic": "an-ninh-mang",
+    "body": (
+        "Bà con lưu ý. Cơ quan công an không bao giờ gọi điện yêu cầu chuyển tiền. "
+        "Không cung cấp mã xác thực cho bất kỳ ai."
+    ),
+    "legal_references": ["Luật An ninh mạng số 24/2018/QH14"],
+}
+
+
+@dataclass
+class System:
+    controller: Controller
+    settings: Settings
+    api: httpx.Client
+    base_url: str
+
+    @property
+    def credentials(self) -> Callable[[str], tuple[str, str]] | None:
+        broker = self.controller.embedded_broker
+        return broker.credentials if broker else None
+
+
+@pytest.fixture(params=["mosquitto", "embedded"])
+def system(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Iterator[System]:
+    """The controller on Mosquitto (external) or on its own embedded broker, over each database."""
+    mqtt_url = None
+    if request.param == "mosquitto":
+        endpoint: BrokerEndpoint = request.getfixturevalue("mosquitto")
+        mqtt_url = endpoint.url
+    run = uuid.uuid4().hex[:10]
+    port = free_port()
+    settings = Settings(
+        data_dir=tmp_path / "controller",
+        database_url=database_url,
+        mqtt_url=mqtt_url,
+        embedded_mqtt_port=free_port(),
+        http_port=port,
+        mqtt_client_id=f"ctl-{run}",
+        topic_root=f"e2e{run}/loa/v1",
+    )
+    app = create_app(settings)
+    server = ServerThread(app, settings.http_host, port)
+    server.start()
+    base = settings.resolved_public_base_url
+    try:
+        with httpx.Client(base_url=base, timeout=60) as api:
+            yield System(app.state.controller, settings, api, base)
+    finally:
+        server.stop()
