@@ -43,9 +43,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def controller_error(_request: Request, exc: ControllerError) -> JSONResponse:
         if exc.status_code >= 500:
             log.error("%s", exc)
-        return JSONResponse(
-            status_code=exc.status_code, content={"detail": exc.message_vi, "error": str(exc)}
-        )
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.message_vi, "error": str(exc)})
 
     for module in (geo, bulletins, schedules, reports, media, system):
         app.include_router(module.router)

@@ -16,9 +16,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("var")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
-    mqtt_url: str | None = Field(
-        default=None, description="mqtt://host:port; unset starts the embedded broker"
-    )
+    mqtt_url: str | None = Field(default=None, description="mqtt://host:port; unset starts the embedded broker")
     mqtt_username: str | None = None
     mqtt_password: str | None = None
     mqtt_client_id: str = "loa-controller"

@@ -126,9 +126,7 @@ class Controller:
             stack.close()
             raise
         self._stack = stack
-        log.info(
-            "controller started: broker %s, database %s", self.broker_url, self.engine.url.render_as_string()
-        )
+        log.info("controller started: broker %s, database %s", self.broker_url, self.engine.url.render_as_string())
 
     def stop(self) -> None:
         """Stop every subsystem in reverse order of start."""

@@ -16,9 +16,7 @@ class ServerThread:
 
     def __init__(self, app: FastAPI, host: str, port: int, log_level: str = "warning") -> None:
         self.app = app
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on")
-        )
+        self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on"))
         self._thread = threading.Thread(target=self.server.run, name="http", daemon=True)
 
     def start(self, timeout: float = 60.0) -> None:
@@ -26,9 +24,7 @@ class ServerThread:
         deadline = time.monotonic() + timeout
         while not self.server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise ControllerError(
-                    "the controller failed to start", "Không khởi động được máy chủ điều khiển."
-                )
+                raise ControllerError("the controller failed to start", "Không khởi động được máy chủ điều khiển.")
             time.sleep(0.05)
 
     def stop(self) -> None:

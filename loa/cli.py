@@ -73,9 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--state-dir", type=Path)
     p.set_defaults(func=_sim)
 
-    p = sub.add_parser(
-        "demo", help="controller + embedded broker + simulated agents, one bulletin end to end"
-    )
+    p = sub.add_parser("demo", help="controller + embedded broker + simulated agents, one bulletin end to end")
     p.add_argument("--agents", type=int, default=20)
     p.add_argument("--broker", help="use this broker instead of the embedded one")
     p.add_argument("--speed", type=float, default=30.0, help="virtual players run this many times real time")

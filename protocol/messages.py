@@ -118,9 +118,7 @@ class TestTone(SignedMessage):
 
 
 Command = Annotated[PlayNow | Stop | SetVolume | TestTone, Field(discriminator="kind")]
-ControllerMessage = Annotated[
-    ScheduleManifest | PlayNow | Stop | SetVolume | TestTone, Field(discriminator="kind")
-]
+ControllerMessage = Annotated[ScheduleManifest | PlayNow | Stop | SetVolume | TestTone, Field(discriminator="kind")]
 
 
 class PlayEvent(StrEnum):
@@ -190,6 +188,4 @@ class SecurityEvent(AgentMessage):
     rejected_msg_id: str | None = Field(default=None, max_length=64)
 
 
-AgentMessageUnion = Annotated[
-    Confirmation | AgentState | Telemetry | SecurityEvent, Field(discriminator="kind")
-]
+AgentMessageUnion = Annotated[Confirmation | AgentState | Telemetry | SecurityEvent, Field(discriminator="kind")]

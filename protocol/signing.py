@@ -64,9 +64,7 @@ def generate_private_key() -> Ed25519PrivateKey:
 
 def write_private_key(key: Ed25519PrivateKey, path: Path) -> None:
     """Write the key as PKCS#8 PEM with mode 0600, never readable by others even briefly."""
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     fd = _open_private(tmp)
@@ -145,9 +143,7 @@ class Verifier:
             # Signed but not valid v1: a controller bug, still never acted on.
             raise MessageRejected(RejectReason.MALFORMED, _first_error(exc)) from None
         if message.agent_id != self.agent_id:
-            raise MessageRejected(
-                RejectReason.WRONG_ADDRESS, f"addressed to {message.agent_id}", message.msg_id
-            )
+            raise MessageRejected(RejectReason.WRONG_ADDRESS, f"addressed to {message.agent_id}", message.msg_id)
         if message.expires_at <= now:
             raise MessageRejected(RejectReason.EXPIRED, f"expired at {message.expires_at}", message.msg_id)
         if message.issued_at > now + self.max_clock_skew:

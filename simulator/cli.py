@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import tempfile
 from pathlib import Path
@@ -15,9 +16,7 @@ from simulator.fleet import Fleet, FleetSpec
 
 def _ok(response: httpx.Response) -> Any:
     if response.is_error:
-        raise SystemExit(
-            f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
-        )
+        raise SystemExit(f"{response.request.method} {response.request.url}: {response.status_code} {response.text}")
     return response.json()
 
 
@@ -43,9 +42,7 @@ def ensure_agents(api: httpx.Client, agents: int) -> list[str]:
     return ids
 
 
-def run_sim(
-    *, agents: int, controller_url: str, broker_url: str, speed: float, state_dir: Path | None
-) -> int:
+def run_sim(*, agents: int, controller_url: str, broker_url: str, speed: float, state_dir: Path | None) -> int:
     with httpx.Client(base_url=controller_url, timeout=30) as api:
         system = _ok(api.get("/api/system"))
         ids = ensure_agents(api, agents)
@@ -73,10 +70,8 @@ def run_sim(
                 if line != last:
                     print(line, flush=True)
                     last = line
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=2)
-                except TimeoutError:
-                    pass
         finally:
             await fleet.stop()
 

@@ -52,8 +52,7 @@ def seed_commune(api: httpx.Client, agents: int, prefix: str = "sim") -> tuple[i
         )
     )
     villages = [
-        _ok(api.post("/api/villages", json={"commune_id": commune["id"], "name": name}))["id"]
-        for name in VILLAGES
+        _ok(api.post("/api/villages", json={"commune_id": commune["id"], "name": name}))["id"] for name in VILLAGES
     ]
     ids = [f"{prefix}-{i:04d}" for i in range(1, agents + 1)]
     for i, agent_id in enumerate(ids):
@@ -64,9 +63,7 @@ def seed_commune(api: httpx.Client, agents: int, prefix: str = "sim") -> tuple[i
 
 def _ok(response: httpx.Response) -> Any:
     if response.is_error:
-        raise RuntimeError(
-            f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
-        )
+        raise RuntimeError(f"{response.request.method} {response.request.url}: {response.status_code} {response.text}")
     return response.json()
 
 
@@ -100,9 +97,7 @@ async def broadcast_once(
             )
         )
         local = starts_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
-        out(
-            f"Booked schedule {schedule['id']}: {schedule['play_count']} plays at {local:%H:%M:%S} (Asia/Ho_Chi_Minh)."
-        )
+        out(f"Booked schedule {schedule['id']}: {schedule['play_count']} plays at {local:%H:%M:%S} (Asia/Ho_Chi_Minh).")
         deadline = time.monotonic() + timeout_s
         last = ""
         while True:
@@ -149,9 +144,7 @@ def print_log_and_report(api: httpx.Client, schedule: dict[str, Any], out: Out) 
             f"  {r['commune_name']:<14} {r['topic']:<14} {r['planned_plays']:>8} {r['confirmed_plays']:>8}"
             f" {r['confirmed_minutes']:>8.1f} {r['bulletins_broadcast']:>8}"
         )
-    out(
-        f"  total confirmed plays: {report['total_confirmed_plays']} of {report['total_planned_plays']} planned"
-    )
+    out(f"  total confirmed plays: {report['total_confirmed_plays']} of {report['total_planned_plays']} planned")
     return dict(report)
 
 
@@ -189,9 +182,7 @@ def run_demo(
     server.start()
     try:
         broker = broker_url or f"embedded amqtt at {controller.broker_url}"
-        out(
-            f"Controller up at {settings.resolved_public_base_url} (OpenAPI: /docs), broker: {broker}, SQLite."
-        )
+        out(f"Controller up at {settings.resolved_public_base_url} (OpenAPI: /docs), broker: {broker}, SQLite.")
         base = settings.resolved_public_base_url
         with httpx.Client(base_url=base, timeout=120) as api:
             commune_id, ids = seed_commune(api, agents)
@@ -240,9 +231,7 @@ def run_demo(
             report = print_log_and_report(api, schedule, out)
         ok = report["total_confirmed_plays"] == agents
         out("")
-        out(
-            f"Done in {time.monotonic() - t0:.0f}s: {'all' if ok else 'NOT all'} {agents} plays confirmed and counted."
-        )
+        out(f"Done in {time.monotonic() - t0:.0f}s: {'all' if ok else 'NOT all'} {agents} plays confirmed and counted.")
         return 0 if ok else 1
     finally:
         server.stop()

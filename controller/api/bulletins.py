@@ -20,9 +20,7 @@ def create_bulletin(data: BulletinCreate, session: SessionDep, controller: Contr
 
 
 @router.get("")
-def list_bulletins(
-    session: SessionDep, controller: ControllerDep, topic: str | None = None
-) -> list[BulletinPublic]:
+def list_bulletins(session: SessionDep, controller: ControllerDep, topic: str | None = None) -> list[BulletinPublic]:
     base = controller.settings.resolved_public_base_url
     return [bulletins.bulletin_public(b, base) for b in bulletins.list_bulletins(session, topic)]
 

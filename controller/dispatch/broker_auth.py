@@ -55,9 +55,7 @@ class HmacAuthPlugin(BaseAuthPlugin):  # type: ignore[misc]
         password = session.password
         if isinstance(password, bytes):
             password = password.decode("utf-8", "replace")
-        return hmac.compare_digest(
-            derive_password(bytes.fromhex(secret_hex), session.username), str(password)
-        )
+        return hmac.compare_digest(derive_password(bytes.fromhex(secret_hex), session.username), str(password))
 
 
 class AgentTopicAclPlugin(BaseTopicPlugin):  # type: ignore[misc]

@@ -29,9 +29,7 @@ class _LoaBroker(Broker):  # type: ignore[misc]
     agent's manifest.
     """
 
-    async def _publish_retained_messages_for_subscription(
-        self, subscription: tuple[str, int], session: Any
-    ) -> None:
+    async def _publish_retained_messages_for_subscription(self, subscription: tuple[str, int], session: Any) -> None:
         subscribers = self._subscriptions.get(subscription[0], [])
         if any(s.client_id == session.client_id for s, _ in subscribers):
             await super()._publish_retained_messages_for_subscription(subscription, session)

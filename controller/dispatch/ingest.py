@@ -18,7 +18,6 @@ from protocol.messages import AgentMessage
 log = logging.getLogger(__name__)
 
 
-
 class Ingestor:
     """Decodes agent messages and stores them in batches of up to `batch_size` per transaction.
 

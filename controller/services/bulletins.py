@@ -112,16 +112,12 @@ def parse_bulletin_file(path: Path) -> BulletinCreate:
     """Read a Markdown bulletin with YAML front matter (see bulletins/README.md)."""
     text = path.read_text(encoding="utf-8")
     if not text.startswith("---"):
-        raise InvalidInput(
-            f"{path}: missing YAML front matter", f"Tệp {path.name} thiếu phần khai báo (front matter)."
-        )
+        raise InvalidInput(f"{path}: missing YAML front matter", f"Tệp {path.name} thiếu phần khai báo (front matter).")
     try:
         _, front, body = text.split("---", 2)
         meta = yaml.safe_load(front) or {}
     except (ValueError, yaml.YAMLError) as exc:
-        raise InvalidInput(
-            f"{path}: bad front matter: {exc}", f"Tệp {path.name}: phần khai báo bị lỗi."
-        ) from exc
+        raise InvalidInput(f"{path}: bad front matter: {exc}", f"Tệp {path.name}: phần khai báo bị lỗi.") from exc
     if not isinstance(meta, dict):
         raise InvalidInput(f"{path}: front matter is not a mapping", f"Tệp {path.name}: khai báo sai dạng.")
     meta.setdefault("id", path.stem)

@@ -60,9 +60,7 @@ def ingest(session: Session, batch: Sequence[tuple[str, AgentMessage]], now: dat
         elif isinstance(msg, AgentState):
             _apply_state(session, msg, result)
         elif isinstance(msg, SecurityEvent):
-            log.warning(
-                "agent %s rejected a message on %s: %s %s", msg.agent_id, msg.topic, msg.reason, msg.detail
-            )
+            log.warning("agent %s rejected a message on %s: %s %s", msg.agent_id, msg.topic, msg.reason, msg.detail)
             result.security_events.append(msg)
         elif isinstance(msg, Telemetry):
             pass
@@ -96,17 +94,13 @@ def _touch_agents(session: Session, seen: dict[str, datetime], now: datetime) ->
 def _store_confirmations(
     session: Session, confirmations: list[Confirmation], now: datetime, result: IngestResult
 ) -> None:
-    plays = {
-        p.id: p for p in session.scalars(select(Play).where(Play.id.in_({c.play_id for c in confirmations})))
-    }
+    plays = {p.id: p for p in session.scalars(select(Play).where(Play.id.in_({c.play_id for c in confirmations})))}
     rows: list[dict[str, Any]] = []
     by_key: dict[tuple[str, str], Confirmation] = {}
     for c in confirmations:
         play = plays.get(c.play_id)
         if play is None or play.agent_id != c.agent_id:
-            log.warning(
-                "confirmation %s for unknown play %s from %s dropped", c.msg_id, c.play_id, c.agent_id
-            )
+            log.warning("confirmation %s for unknown play %s from %s dropped", c.msg_id, c.play_id, c.agent_id)
             result.dropped += 1
             continue
         by_key.setdefault((c.play_id, c.event.value), c)

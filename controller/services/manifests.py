@@ -31,9 +31,7 @@ class ManifestPolicy:
         return self.validity or self.horizon + timedelta(hours=24)
 
 
-def manifest_plays(
-    session: Session, agent_id: str, now: datetime, policy: ManifestPolicy
-) -> list[ManifestPlay]:
+def manifest_plays(session: Session, agent_id: str, now: datetime, policy: ManifestPolicy) -> list[ManifestPlay]:
     stmt = (
         select(Play)
         .options(joinedload(Play.audio_asset), joinedload(Play.bulletin))

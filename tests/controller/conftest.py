@@ -42,9 +42,7 @@ def seed(session_factory: sessionmaker[Session]) -> Seed:
         p = geo.create_province(s, ProvinceCreate(code="NA", name="Nghệ An"))
         c = geo.create_commune(s, CommuneCreate(province_id=p.id, code="x1", name="Xã Trung Lộc"))
         c2 = geo.create_commune(s, CommuneCreate(province_id=p.id, code="x2", name="Xã Khác"))
-        villages = [
-            geo.create_village(s, VillageCreate(commune_id=c.id, name=f"Thôn {i}")).id for i in (1, 2)
-        ]
+        villages = [geo.create_village(s, VillageCreate(commune_id=c.id, name=f"Thôn {i}")).id for i in (1, 2)]
         agents = []
         for i in range(4):
             a = geo.register_agent(s, AgentCreate(id=f"cum-{i}", commune_id=c.id, village_id=villages[i % 2]))

@@ -81,18 +81,14 @@ def bus(broker: BrokerEndpoint, topic_root: str, ingestor: Ingestor) -> Iterator
     b.stop()
 
 
-def test_retained_signed_manifest_reaches_a_late_subscriber(
-    bus: MqttBus, plain: PlainClient, topic_root: str
-) -> None:
+def test_retained_signed_manifest_reaches_a_late_subscriber(bus: MqttBus, plain: PlainClient, topic_root: str) -> None:
     topics = Topics(topic_root)
     signer = Signer(generate_private_key())
     now = utcnow()
     m = ScheduleManifest(
         agent_id="cum-0", issued_at=now, expires_at=now + timedelta(hours=1), revision=1, horizon_end=now
     )
-    bus.publish(
-        topics.manifest("cum-0"), signer.sign(topics.manifest("cum-0"), m), retain=True
-    ).wait_for_publish(10)
+    bus.publish(topics.manifest("cum-0"), signer.sign(topics.manifest("cum-0"), m), retain=True).wait_for_publish(10)
     plain.subscribe(topics.manifest("cum-0"))  # subscribes after the publish: gets the retained copy
     msg = plain.received.get(timeout=10)
     assert msg.retain

@@ -49,9 +49,7 @@ def test_anonymous_and_wrong_passwords_are_refused(
     assert reason == "Not authorized"
 
 
-def test_an_agent_cannot_read_or_write_another_agents_topics(
-    embedded_broker: BrokerEndpoint, topic_root: str
-) -> None:
+def test_an_agent_cannot_read_or_write_another_agents_topics(embedded_broker: BrokerEndpoint, topic_root: str) -> None:
     assert embedded_broker.credentials is not None
     ctl, reason, ctl_inbox = connect(
         embedded_broker, f"ctl-{topic_root[:13]}", embedded_broker.credentials("loa-controller")
@@ -59,13 +57,9 @@ def test_an_agent_cannot_read_or_write_another_agents_topics(
     assert reason == "Success"
     ctl.subscribe(f"{topic_root}/agents/+/confirmations", qos=1)
     for agent in ("cum-1", "cum-2"):
-        ctl.publish(
-            f"{topic_root}/agents/{agent}/manifest", agent.encode(), qos=1, retain=True
-        ).wait_for_publish(10)
+        ctl.publish(f"{topic_root}/agents/{agent}/manifest", agent.encode(), qos=1, retain=True).wait_for_publish(10)
 
-    a1, reason, inbox = connect(
-        embedded_broker, f"cum-1-{topic_root[:13]}", embedded_broker.credentials("cum-1")
-    )
+    a1, reason, inbox = connect(embedded_broker, f"cum-1-{topic_root[:13]}", embedded_broker.credentials("cum-1"))
     assert reason == "Success"
     a1.subscribe(f"{topic_root}/agents/cum-1/manifest", qos=1)
     a1.subscribe(f"{topic_root}/agents/cum-2/manifest", qos=1)  # refused by the ACL
@@ -84,23 +78,15 @@ def test_an_agent_cannot_read_or_write_another_agents_topics(
     close(ctl)
 
 
-def test_retained_messages_reach_only_their_subscribers(
-    embedded_broker: BrokerEndpoint, topic_root: str
-) -> None:
+def test_retained_messages_reach_only_their_subscribers(embedded_broker: BrokerEndpoint, topic_root: str) -> None:
     """amqtt 0.12.1 sent newcomers the retained messages of other clients' subscriptions; we patch that."""
     assert embedded_broker.credentials is not None
-    ctl, _, _ = connect(
-        embedded_broker, f"ctl2-{topic_root[:13]}", embedded_broker.credentials("loa-controller")
-    )
+    ctl, _, _ = connect(embedded_broker, f"ctl2-{topic_root[:13]}", embedded_broker.credentials("loa-controller"))
     ctl.publish(f"{topic_root}/agents/cum-3/manifest", b"m3", qos=1, retain=True).wait_for_publish(10)
-    first, _, first_inbox = connect(
-        embedded_broker, f"cum-3-{topic_root[:13]}", embedded_broker.credentials("cum-3")
-    )
+    first, _, first_inbox = connect(embedded_broker, f"cum-3-{topic_root[:13]}", embedded_broker.credentials("cum-3"))
     first.subscribe(f"{topic_root}/agents/cum-3/manifest", qos=1)
     assert first_inbox.get(timeout=10).payload == b"m3"
-    other, _, other_inbox = connect(
-        embedded_broker, f"cum-4-{topic_root[:13]}", embedded_broker.credentials("cum-4")
-    )
+    other, _, other_inbox = connect(embedded_broker, f"cum-4-{topic_root[:13]}", embedded_broker.credentials("cum-4"))
     time.sleep(0.5)
     assert other_inbox.empty()
     for c in (first, other, ctl):

@@ -25,9 +25,7 @@ START = NOW + timedelta(hours=1)
 
 def book(factory: sessionmaker[Session], seed: Seed, **target: list[int] | list[str]) -> list[str]:
     with transaction(factory) as s:
-        data = ScheduleCreate(
-            bulletin_id=seed.bulletin_id, commune_id=seed.commune_id, starts_at=START, **target
-        )  # type: ignore[arg-type]
+        data = ScheduleCreate(bulletin_id=seed.bulletin_id, commune_id=seed.commune_id, starts_at=START, **target)  # type: ignore[arg-type]
         _, plays = create_schedule(s, data, NOW)
         return [p.id for p in plays]
 
@@ -51,17 +49,13 @@ def agent_of(factory: sessionmaker[Session], play_id: str) -> str:
         return s.get_one(Play, play_id).agent_id
 
 
-def test_booking_targets_whole_commune_villages_or_clusters(
-    session_factory: sessionmaker[Session], seed: Seed
-) -> None:
+def test_booking_targets_whole_commune_villages_or_clusters(session_factory: sessionmaker[Session], seed: Seed) -> None:
     assert len(book(session_factory, seed)) == 4
     assert len(book(session_factory, seed, village_ids=[seed.village_ids[0]])) == 2
     assert len(book(session_factory, seed, agent_ids=["cum-3"])) == 1
 
 
-def test_booking_refuses_clusters_of_another_commune(
-    session_factory: sessionmaker[Session], seed: Seed
-) -> None:
+def test_booking_refuses_clusters_of_another_commune(session_factory: sessionmaker[Session], seed: Seed) -> None:
     with pytest.raises(InvalidInput) as info:
         book(session_factory, seed, agent_ids=["cum-other"])
     assert "không thuộc xã" in info.value.message_vi
@@ -102,9 +96,7 @@ def test_duplicate_confirmations_count_once(session_factory: sessionmaker[Sessio
     assert report.rows[0].bulletins_broadcast == 1
 
 
-def test_confirmation_from_the_wrong_agent_is_dropped(
-    session_factory: sessionmaker[Session], seed: Seed
-) -> None:
+def test_confirmation_from_the_wrong_agent_is_dropped(session_factory: sessionmaker[Session], seed: Seed) -> None:
     plays = book(session_factory, seed, agent_ids=["cum-0"])
     forged = finished(plays[0], "cum-1")  # cum-1 claims cum-0's play
     spoofed_topic = finished(plays[0], "cum-0")
@@ -116,9 +108,7 @@ def test_confirmation_from_the_wrong_agent_is_dropped(
         assert quarterly_report(s, 2026, 2, "Asia/Ho_Chi_Minh").total_confirmed_plays == 0
 
 
-def test_unconfirmed_plays_are_planned_not_counted(
-    session_factory: sessionmaker[Session], seed: Seed
-) -> None:
+def test_unconfirmed_plays_are_planned_not_counted(session_factory: sessionmaker[Session], seed: Seed) -> None:
     plays = book(session_factory, seed)
     started = Confirmation(
         agent_id=agent_of(session_factory, plays[0]), at=START, play_id=plays[0], event=Event.STARTED
@@ -139,14 +129,10 @@ def test_unconfirmed_plays_are_planned_not_counted(
     assert sorted(e.status for e in log) == ["failed", "planned", "planned", "started"]
 
 
-def test_late_started_never_moves_a_finished_play_back(
-    session_factory: sessionmaker[Session], seed: Seed
-) -> None:
+def test_late_started_never_moves_a_finished_play_back(session_factory: sessionmaker[Session], seed: Seed) -> None:
     plays = book(session_factory, seed, agent_ids=["cum-0"])
     done = finished(plays[0], "cum-0")
-    started = Confirmation(
-        agent_id="cum-0", at=START, play_id=plays[0], event=Event.STARTED, started_at=START
-    )
+    started = Confirmation(agent_id="cum-0", at=START, play_id=plays[0], event=Event.STARTED, started_at=START)
     with transaction(session_factory) as s:
         ingest(s, [("cum-0", done)], NOW)
     with transaction(session_factory) as s:

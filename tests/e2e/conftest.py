@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -25,6 +27,14 @@ SHORT_BULLETIN = {
     ),
     "legal_references": ["Luật An ninh mạng số 24/2018/QH14"],
 }
+
+
+def quarter_params(instant: datetime | str) -> dict[str, int]:
+    """The report query (year, quarter) for an instant, in Asia/Ho_Chi_Minh like the report itself."""
+    if isinstance(instant, str):
+        instant = datetime.fromisoformat(instant)
+    local = instant.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    return {"year": local.year, "quarter": (local.month - 1) // 3 + 1}
 
 
 @dataclass

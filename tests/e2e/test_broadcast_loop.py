@@ -10,7 +10,7 @@ import pytest
 
 from simulator.demo import broadcast_once, seed_commune
 from simulator.fleet import Fleet, FleetSpec
-from tests.e2e.conftest import SHORT_BULLETIN, System
+from tests.e2e.conftest import SHORT_BULLETIN, System, quarter_params
 
 pytestmark = pytest.mark.e2e
 
@@ -81,9 +81,7 @@ def test_twenty_agents_play_and_the_quarterly_report_counts_exactly_twenty(syste
     assert fleet.progress.count("downloaded") == AGENTS
     assert fleet.progress.events["started"] == AGENTS  # each agent played exactly once
 
-    starts_at = schedule["starts_at"]
-    year, month = int(starts_at[:4]), int(starts_at[5:7])
-    report = system.api.get("/api/reports/quarterly", params={"year": year, "quarter": (month - 1) // 3 + 1}).json()
+    report = system.api.get("/api/reports/quarterly", params=quarter_params(schedule["starts_at"])).json()
     assert report["total_confirmed_plays"] == AGENTS
     assert report["total_planned_plays"] == AGENTS
     (row,) = report["rows"]

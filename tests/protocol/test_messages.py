@@ -32,9 +32,7 @@ def test_instants_are_normalised_to_utc() -> None:
 
 def test_naive_instants_are_refused() -> None:
     with pytest.raises(ValidationError):
-        Confirmation(
-            agent_id="a1", at=datetime(2026, 5, 27, 17, 0), play_id="p" * 32, event=PlayEvent.STARTED
-        )
+        Confirmation(agent_id="a1", at=datetime(2026, 5, 27, 17, 0), play_id="p" * 32, event=PlayEvent.STARTED)
 
 
 def test_unknown_fields_are_refused() -> None:
@@ -68,9 +66,7 @@ def test_bad_agent_messages_raise_protocol_error(data: bytes) -> None:
 
 
 def test_schema_version_is_checked() -> None:
-    data = (
-        b'{"schema_version":2,"kind":"state","agent_id":"a1","at":"2026-05-27T10:00:00Z","status":"online"}'
-    )
+    data = b'{"schema_version":2,"kind":"state","agent_id":"a1","at":"2026-05-27T10:00:00Z","status":"online"}'
     with pytest.raises(ProtocolError):
         decode_agent_message(data)
 

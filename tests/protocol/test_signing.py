@@ -127,9 +127,7 @@ def test_signature_is_bound_to_the_topic(signer: Signer, verifier: Verifier) -> 
 
 def test_commands_are_verified_too(signer: Signer, verifier: Verifier) -> None:
     topic = TOPICS.commands("agent-1")
-    cmd = PlayNow(
-        agent_id="agent-1", issued_at=NOW, expires_at=NOW + timedelta(minutes=1), play=manifest().plays[0]
-    )
+    cmd = PlayNow(agent_id="agent-1", issued_at=NOW, expires_at=NOW + timedelta(minutes=1), play=manifest().plays[0])
     assert verifier.verify(topic, signer.sign(topic, cmd), NOW) == cmd
 
 

@@ -34,9 +34,7 @@ def upgrade() -> None:
         sa.Column("province_id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=32), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["province_id"], ["province.id"], name=op.f("fk_commune_province_id_province")
-        ),
+        sa.ForeignKeyConstraint(["province_id"], ["province.id"], name=op.f("fk_commune_province_id_province")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_commune")),
         sa.UniqueConstraint("code", name=op.f("uq_commune_code")),
     )
@@ -110,9 +108,7 @@ def upgrade() -> None:
         sa.Column("engine", sa.String(length=40), nullable=False),
         sa.Column("voice", sa.String(length=80), nullable=False),
         sa.Column("created_at", controller.db.base.UtcDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["bulletin_id"], ["bulletin.id"], name=op.f("fk_audio_asset_bulletin_id_bulletin")
-        ),
+        sa.ForeignKeyConstraint(["bulletin_id"], ["bulletin.id"], name=op.f("fk_audio_asset_bulletin_id_bulletin")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audio_asset")),
     )
     with op.batch_alter_table("audio_asset", schema=None) as batch_op:
@@ -128,9 +124,7 @@ def upgrade() -> None:
         sa.Column("starts_at", controller.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("target", sa.Text(), nullable=False),
         sa.Column("created_at", controller.db.base.UtcDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["bulletin_id"], ["bulletin.id"], name=op.f("fk_schedule_bulletin_id_bulletin")
-        ),
+        sa.ForeignKeyConstraint(["bulletin_id"], ["bulletin.id"], name=op.f("fk_schedule_bulletin_id_bulletin")),
         sa.ForeignKeyConstraint(["commune_id"], ["commune.id"], name=op.f("fk_schedule_commune_id_commune")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_schedule")),
     )
