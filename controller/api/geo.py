@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from controller.api.deps import SessionDep
+from controller.api.deps import ControllerDep, SessionDep
+from controller.db.session import transaction
 from controller.schemas import (
     AgentCreate,
     AgentPublic,
@@ -51,8 +52,12 @@ def list_villages(session: SessionDep, commune_id: int | None = None) -> list[Vi
 
 
 @router.post("/agents", status_code=201)
-def register_agent(data: AgentCreate, session: SessionDep) -> AgentPublic:
-    return AgentPublic.model_validate(geo.register_agent(session, data))
+def register_agent(data: AgentCreate, controller: ControllerDep) -> AgentPublic:
+    """Register a cluster. It gets its first signed (empty) manifest at once."""
+    with transaction(controller.session_factory) as session:
+        result = AgentPublic.model_validate(geo.register_agent(session, data))
+    controller.publisher.refresh([data.id])
+    return result
 
 
 @router.get("/agents")
