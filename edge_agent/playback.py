@@ -1,0 +1,366 @@
+"""The playback line: one item at a time through the amplifier, highest priority first.
+
+Scheduled plays arrive one warm-up before they are due, commands (PlayNow, test tones) at
+once. The worker switches the amplifier on, waits for it to warm up, plays (a scheduled play
+starts on its instant), and keeps it on for the cooldown in
+case another item is due; then it switches it off. Every path out, including errors and
+cancellation, switches the amplifier off.
+
+What a play's confirmation says when it does not finish:
+
+- `skipped`, reason `late`: it could not start within the grace after its `starts_at`;
+- `skipped`, reason `stopped`: a Stop command ended or dropped it (the partial play is reported);
+- `skipped`, reason `preempted by ...`: a higher-priority item interrupted it;
+- `failed`, reason `interrupted`: the agent shut down or crashed while it played;
+- `failed`, any other reason: the player, the amplifier or the audio failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from edge_agent.hardware import Amplifier
+from edge_agent.player import Player, PlayOutcome
+from edge_agent.state import PlayStatus
+from loa.clock import Clock
+from protocol.messages import ManifestPlay, Priority, TestTone
+
+log = logging.getLogger(__name__)
+
+PRIORITY_RANK = {Priority.NORMAL: 0, Priority.PRIORITY: 1, Priority.EMERGENCY: 2}
+LATE = "late"
+STOPPED = "stopped"
+INTERRUPTED = "interrupted"
+
+
+class ItemKind(StrEnum):
+    SCHEDULED = "scheduled"
+    NOW = "now"
+    TONE = "tone"
+
+
+@dataclass
+class PlayItem:
+    """Something for the playback line: a play (scheduled or PlayNow) with its audio, or a test tone."""
+
+    kind: ItemKind
+    play: ManifestPlay | None = None
+    path: Path | None = None
+    tone: TestTone | None = None
+    seq: int = field(default=0)
+
+    @property
+    def rank(self) -> int:
+        return PRIORITY_RANK[self.play.priority] if self.play else 0
+
+    @property
+    def play_id(self) -> str | None:
+        return self.play.play_id if self.play else None
+
+    def sort_key(self) -> tuple[int, int, float, int]:
+        """Highest priority first; within a priority, commands before scheduled plays, then by start."""
+        immediate = 0 if self.kind is not ItemKind.SCHEDULED else 1
+        start = self.play.starts_at.timestamp() if self.play and self.kind is ItemKind.SCHEDULED else 0.0
+        return (-self.rank, immediate, start, self.seq)
+
+    def describe(self) -> str:
+        if self.play is None:
+            return "test tone"
+        return f"{self.play.priority.value} play {self.play.play_id}"
+
+
+class Report(Protocol):
+    """How the playback line records what happened to a play. Returns False if nothing changed."""
+
+    def __call__(
+        self,
+        play: ManifestPlay,
+        status: PlayStatus,
+        *,
+        reason: str | None = None,
+        started_at: datetime | None = None,
+        ended_at: datetime | None = None,
+        duration_played_s: float | None = None,
+    ) -> bool: ...
+
+
+class Playback:
+    """Plays queued items one at a time through `amplifier`. Start with `start()`, end with `close()`."""
+
+    def __init__(
+        self,
+        *,
+        player: Player,
+        amplifier: Amplifier,
+        clock: Clock,
+        report: Report,
+        volume: Callable[[], int],
+        warmup_s: float,
+        cooldown_s: float,
+        late_grace_s: float,
+        logger: logging.Logger | logging.LoggerAdapter[logging.Logger] | None = None,
+    ) -> None:
+        self.log = logger or log
+        self._player = player
+        self._amp = amplifier
+        self._clock = clock
+        self._report = report
+        self._volume = volume
+        self.warmup_s = warmup_s
+        self.cooldown_s = cooldown_s
+        self.late_grace = timedelta(seconds=late_grace_s)
+        self._heap: list[tuple[tuple[int, int, float, int], PlayItem]] = []
+        self._changed = asyncio.Event()
+        self._seq = itertools.count()
+        self._current: PlayItem | None = None
+        self._playing = False
+        self._interrupt: tuple[PlayStatus, str] | None = None
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+
+    # -- what other parts of the agent ask ------------------------------------------------------
+
+    @property
+    def current(self) -> PlayItem | None:
+        """The item being played, or warming up to play."""
+        return self._current
+
+    def queued_plays(self) -> list[ManifestPlay]:
+        return [item.play for _, item in self._heap if item.play is not None]
+
+    def queued_play_ids(self) -> set[str]:
+        return {play.play_id for play in self.queued_plays()}
+
+    def busy_with(self, play_id: str) -> bool:
+        """True while `play_id` is queued or playing."""
+        return (self._current is not None and self._current.play_id == play_id) or play_id in self.queued_play_ids()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="playback")
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """Stop playing (the current play is confirmed `failed`/`interrupted`), switch the amp off, end."""
+        self._closing = True
+        self._changed.set()
+        if self._current is not None and self._interrupt is None:
+            self._interrupt = (PlayStatus.FAILED, INTERRUPTED)
+        if self._playing:
+            await self._player.stop()
+        task, self._task = self._task, None
+        if task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(task), timeout)
+            except TimeoutError:
+                task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        self._safe_power_off()
+
+    # -- adding and removing items ---------------------------------------------------------------
+
+    async def submit(self, item: PlayItem) -> None:
+        """Queue an item. One that outranks the item now playing interrupts it."""
+        item.seq = next(self._seq)
+        heapq.heappush(self._heap, (item.sort_key(), item))
+        self._changed.set()
+        current = self._current
+        if current is not None and item.rank > current.rank and self._interrupt is None and self._playing:
+            self.log.info("%s preempts %s", item.describe(), current.describe())
+            self._interrupt = (PlayStatus.SKIPPED, f"preempted by {item.describe()}")
+            await self._player.stop()
+
+    def discard(self, play_id: str) -> PlayItem | None:
+        """Take a queued (not playing) play out of the queue."""
+        for i, (_, item) in enumerate(self._heap):
+            if item.play_id == play_id:
+                self._heap.pop(i)
+                heapq.heapify(self._heap)
+                return item
+        return None
+
+    async def stop(self, play_id: str | None) -> list[str]:
+        """Carry out a Stop command. Returns the play ids it ended or dropped.
+
+        With a `play_id`: stop that play if it is playing, or drop it from the queue. Without:
+        stop whatever plays (a tone too) and drop every item already queued, so the kill switch
+        does not simply start the next due item. Plays not yet due keep their schedule.
+        """
+        affected: list[str] = []
+        current = self._current
+        if current is not None and (play_id is None or current.play_id == play_id):
+            if self._interrupt is None:
+                self._interrupt = (PlayStatus.SKIPPED, STOPPED)
+            if current.play_id:
+                affected.append(current.play_id)
+            if self._playing:
+                await self._player.stop()
+        if play_id is None:
+            dropped, self._heap = [item for _, item in self._heap], []
+        else:
+            found = self.discard(play_id)
+            dropped = [found] if found else []
+        for item in dropped:
+            if item.play is not None:
+                self._report(item.play, PlayStatus.SKIPPED, reason=STOPPED)
+                affected.append(item.play.play_id)
+        return affected
+
+    # -- the worker ------------------------------------------------------------------------------
+
+    async def _take(self, timeout: float | None) -> PlayItem | None:
+        """The next item to play, skipping late ones; None after `timeout` seconds or when closing."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while not self._closing:
+            if self._heap:
+                _, item = heapq.heappop(self._heap)
+                if self._is_late(item):
+                    assert item.play is not None
+                    self.log.warning(
+                        "play %s skipped: it could not start by %s + grace", item.play_id, item.play.starts_at
+                    )
+                    self._report(item.play, PlayStatus.SKIPPED, reason=LATE)
+                    continue
+                return item
+            self._changed.clear()
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                return None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
+        return None
+
+    def _is_late(self, item: PlayItem) -> bool:
+        return (
+            item.kind is ItemKind.SCHEDULED
+            and item.play is not None
+            and self._clock.now() > item.play.starts_at + self.late_grace
+        )
+
+    async def _run(self) -> None:
+        while not self._closing:
+            item = await self._take(None)
+            if item is None:
+                continue
+            try:
+                await self._session(item)
+            except Exception:
+                self.log.exception("the playback line failed; carrying on with the next item")
+
+    async def _session(self, first: PlayItem) -> None:
+        """One amplifier session: on, warm up, play items until the cooldown passes idle, off."""
+        item: PlayItem | None = first
+        self._current = first
+        try:
+            try:
+                self._amp.power_on()
+            except Exception as exc:
+                self._end(first, PlayStatus.FAILED, f"amplifier error: {exc}")
+                raise
+            await asyncio.sleep(self.warmup_s)
+            while item is not None:
+                await self._perform(item)
+                item = await self._take(self.cooldown_s)
+                self._current = item
+        finally:
+            self._current = None
+            self._interrupt = None
+            self._safe_power_off()
+
+    async def _perform(self, item: PlayItem) -> None:
+        """Play one item and report it. Raises only CancelledError."""
+        if self._heap and self._heap[0][1].rank > item.rank and self._interrupt is None:
+            # Something more urgent arrived while we warmed up: it goes first.
+            _, urgent = heapq.heappop(self._heap)
+            item.seq = next(self._seq)
+            heapq.heappush(self._heap, (item.sort_key(), item))
+            item = urgent
+        self._current = item
+        try:
+            await self._perform_current(item)
+        finally:
+            self._current = None
+
+    async def _perform_current(self, item: PlayItem) -> None:
+        if self._closing:
+            return
+        if self._interrupt is not None:
+            # Stopped or preempted before it could start.
+            self._end(item, *self._interrupt)
+            self._interrupt = None
+            return
+        volume = self._volume()
+        if item.tone is not None:
+            await self._play_tone(item.tone, volume)
+            return
+        assert item.play is not None and item.path is not None
+        play = item.play
+        if item.kind is ItemKind.SCHEDULED:
+            await self._clock.sleep_until(play.starts_at)  # handed over a warm-up early
+        started_at = self._clock.now()
+        if not self._report(play, PlayStatus.STARTED, started_at=started_at):
+            self.log.warning("play %s was already started or ended; not playing it again", play.play_id)
+            return
+        outcome: PlayOutcome | None = None
+        error = ""
+        self._playing = True
+        try:
+            outcome = await self._player.play(item.path, volume=volume, duration_s=play.duration_s)
+        except asyncio.CancelledError:
+            raise  # the play stays `started`; recovery at the next start reports it interrupted
+        except Exception as exc:
+            self.log.exception("player failed on play %s", play.play_id)
+            error = f"player error: {type(exc).__name__}: {exc}"
+        finally:
+            self._playing = False
+        interrupt, self._interrupt = self._interrupt, None
+        played = outcome.duration_played_s if outcome else 0.0
+        ended_at = started_at + timedelta(seconds=played)
+        reason: str | None
+        if outcome is not None and outcome.completed:
+            status, reason = PlayStatus.FINISHED, None
+        elif interrupt is not None:
+            status, reason = interrupt
+        else:
+            status, reason = PlayStatus.FAILED, (outcome.error if outcome else error) or "player failed"
+            self.log.warning("play %s failed: %s", play.play_id, reason)
+        self._report(play, status, reason=reason, started_at=started_at, ended_at=ended_at, duration_played_s=played)
+
+    async def _play_tone(self, tone: TestTone, volume: int) -> None:
+        self._playing = True
+        try:
+            outcome = await self._player.tone(seconds=tone.seconds, frequency_hz=tone.frequency_hz, volume=volume)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.log.exception("test tone failed")
+            return
+        finally:
+            self._playing = False
+            self._interrupt = None
+        if outcome.completed:
+            self.log.info("test tone of %gs at %d Hz played", tone.seconds, tone.frequency_hz)
+        else:
+            self.log.warning("test tone ended early: %s", outcome.error)
+
+    def _end(self, item: PlayItem, status: PlayStatus, reason: str) -> None:
+        if item.play is not None:
+            self._report(item.play, status, reason=reason)
+
+    def _safe_power_off(self) -> None:
+        try:
+            self._amp.power_off()
+        except Exception:
+            self.log.critical("could not switch the amplifier off", exc_info=True)
