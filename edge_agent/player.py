@@ -145,7 +145,8 @@ class AlsaPlayer:
     """Plays through ALSA by running a decoder as an asyncio subprocess (mpg123 by default).
 
     `command` and `tone_command` are argument lists with placeholders: `{file}`, `{device}`,
-    `{volume}` (0-100) and `{scale}` (mpg123's output scale, 0-32768). `stop()` terminates the
+    `{volume}` (0-100), `{scale}` (mpg123's output scale, 0-32768) and `{duration}` (seconds,
+    from the manifest). `stop()` terminates the
     process. A non-zero exit becomes a specific reason: file missing, device busy, device
     unavailable, decode error, or the exit code with the decoder's last line.
     """
@@ -167,9 +168,10 @@ class AlsaPlayer:
         self._proc: asyncio.subprocess.Process | None = None
         self._stopping = False
 
-    def argv(self, template: Sequence[str], file: Path, volume: int) -> list[str]:
+    def argv(self, template: Sequence[str], file: Path, volume: int, duration_s: float = 0.0) -> list[str]:
         values = {
             "{file}": str(file),
+            "{duration}": f"{duration_s:g}",
             "{device}": self.device,
             "{volume}": str(volume),
             "{scale}": str(round(32768 * max(0, min(100, volume)) / 100)),
@@ -184,11 +186,11 @@ class AlsaPlayer:
     async def play(self, path: Path, *, volume: int, duration_s: float) -> PlayOutcome:
         if not path.is_file():
             return _outcome(utcnow(), 0.0, completed=False, error=f"audio file missing: {path}")
-        return await self._run(self.argv(self.command, path, volume))
+        return await self._run(self.argv(self.command, path, volume, duration_s))
 
     async def tone(self, *, seconds: float, frequency_hz: int, volume: int) -> PlayOutcome:
         path = await asyncio.to_thread(write_tone, self.tone_dir, seconds, frequency_hz, volume)
-        return await self._run(self.argv(self.tone_command, path, volume))
+        return await self._run(self.argv(self.tone_command, path, volume, seconds))
 
     async def _run(self, argv: list[str]) -> PlayOutcome:
         if self._proc is not None:

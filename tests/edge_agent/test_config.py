@@ -1,0 +1,98 @@
+"""Agent TOML config: defaults, and errors that name the bad key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edge_agent import ConfigError, load_config
+from protocol.signing import encode_public_key, generate_private_key
+
+KEY = encode_public_key(generate_private_key().public_key())
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "agent.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def minimal(**extra: str) -> str:
+    lines = {
+        "agent_id": '"xa-dong-01"',
+        "broker_url": '"mqtts://broker.example.vn:8883"',
+        "controller_public_key": f'"{KEY}"',
+        "state_dir": '"/var/lib/loa-agent"',
+    }
+    lines.update(extra)
+    return "".join(f"{k} = {v}\n" for k, v in lines.items())
+
+
+def test_minimal_config_gets_the_documented_defaults(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, minimal()))
+    assert config.agent_id == "xa-dong-01"
+    assert (config.topic_root, config.player, config.alsa_device, config.volume) == ("loa/v1", "alsa", "default", 80)
+    assert (config.amplifier_pin, config.amplifier_active_high) == (17, False)
+    assert (config.amplifier_warmup_s, config.amplifier_cooldown_s) == (1.0, 2.0)
+    assert config.broker.tls and config.broker.port == 8883
+    assert config.media_dir == Path("/var/lib/loa-agent/media")
+
+
+def test_full_config(tmp_path: Path) -> None:
+    text = minimal(
+        broker_url='"mqtt://10.0.0.5:1884"',
+        username='"xa-dong-01"',
+        password='"s3cret"',
+        media_base_url='"http://10.0.0.5:8000"',
+        amplifier_pin="27",
+        amplifier_active_high="true",
+        volume="65",
+        player='"virtual"',
+        player_command='["mpg123", "-q", "{file}"]',
+        keepalive_s="20",
+    )
+    config = load_config(write(tmp_path, text))
+    assert (config.broker.host, config.broker.port, config.broker.tls) == ("10.0.0.5", 1884, False)
+    assert (config.broker.username, config.broker.password) == ("xa-dong-01", "s3cret")
+    assert config.player_command == ("mpg123", "-q", "{file}")
+    assert "s3cret" not in repr(config)
+
+
+def test_relative_state_dir_is_relative_to_the_file(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, minimal(state_dir='"state"')))
+    assert config.state_dir == tmp_path / "state"
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ({"agent_id": '"Xã Đông"'}, "agent_id"),
+        ({"broker_url": '"http://broker:1883"'}, "broker_url"),
+        ({"controller_public_key": '"not-a-key"'}, "controller_public_key"),
+        ({"volume": "120"}, "volume"),
+        ({"player": '"pulseaudio"'}, "player"),
+        ({"amplifier_pin": '"seventeen"'}, "amplifier_pin"),
+        ({"topic_root": '"loa/#"'}, "topic_root"),
+        ({"media_base_url": '"ftp://files"'}, "media_base_url"),
+        ({"player_command": '["mpg123"]'}, "player_command"),
+        ({"amplifer_pin": "17"}, "amplifer_pin"),  # a typo is an unknown key, not silently ignored
+    ],
+)
+def test_invalid_values_name_the_key(tmp_path: Path, override: dict[str, str], key: str) -> None:
+    with pytest.raises(ConfigError, match=rf"\b{key}: ") as info:
+        load_config(write(tmp_path, minimal(**override)))
+    assert isinstance(info.value, ValueError)
+
+
+def test_missing_required_key_is_named(tmp_path: Path) -> None:
+    text = minimal().replace(f'controller_public_key = "{KEY}"\n', "")
+    with pytest.raises(ConfigError, match="controller_public_key: required key is missing"):
+        load_config(write(tmp_path, text))
+
+
+def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(write(tmp_path, "agent_id = \n"))
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "nope.toml")

@@ -1,0 +1,163 @@
+"""One contract suite run against both players, as Mopidy runs its audio tests on GStreamer and a dummy.
+
+The ALSA player runs real subprocesses through its configurable command (`sleep`, `sh`), so its
+lifecycle, stop and failure mapping are exercised without a sound card.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import wave
+from pathlib import Path
+
+import pytest
+
+from edge_agent.player import STOPPED, AlsaPlayer, Player, PlayerBusy, VirtualPlayer, failure_reason, write_tone
+
+
+@pytest.fixture(params=["virtual", "alsa"])
+def player(request: pytest.FixtureRequest, tmp_path: Path) -> Player:
+    if request.param == "virtual":
+        return VirtualPlayer()
+    return AlsaPlayer(
+        "hw:9",
+        command=["sleep", "{duration}"],
+        tone_command=["sleep", "{duration}"],
+        tone_dir=tmp_path / "tones",
+    )
+
+
+@pytest.fixture
+def mp3(tmp_path: Path) -> Path:
+    path = tmp_path / "a.mp3"
+    path.write_bytes(b"ID3" + bytes(100))
+    return path
+
+
+def test_both_players_satisfy_the_protocol(player: Player) -> None:
+    assert isinstance(player, Player)
+
+
+@pytest.mark.asyncio
+async def test_play_runs_to_the_end(player: Player, mp3: Path) -> None:
+    outcome = await asyncio.wait_for(player.play(mp3, volume=70, duration_s=0.3), 10)
+    assert outcome.completed and outcome.error is None
+    assert outcome.duration_played_s == pytest.approx(0.3, abs=0.25)
+    assert outcome.ended_at >= outcome.started_at
+
+
+@pytest.mark.asyncio
+async def test_stop_ends_the_play_early(player: Player, mp3: Path) -> None:
+    task = asyncio.create_task(player.play(mp3, volume=70, duration_s=30))
+    await asyncio.sleep(0.2)
+    await player.stop()
+    outcome = await asyncio.wait_for(task, 10)
+    assert not outcome.completed
+    assert outcome.error == STOPPED and outcome.stopped
+    assert 0 < outcome.duration_played_s < 5
+
+
+@pytest.mark.asyncio
+async def test_stop_when_idle_does_nothing(player: Player) -> None:
+    await player.stop()
+
+
+@pytest.mark.asyncio
+async def test_missing_file_fails_with_a_reason(player: Player, tmp_path: Path) -> None:
+    outcome = await player.play(tmp_path / "gone.mp3", volume=70, duration_s=0.1)
+    assert not outcome.completed
+    assert outcome.error is not None and outcome.error.startswith("audio file missing")
+
+
+@pytest.mark.asyncio
+async def test_one_item_at_a_time(player: Player, mp3: Path) -> None:
+    first = asyncio.create_task(player.play(mp3, volume=70, duration_s=30))
+    await asyncio.sleep(0.2)
+    with pytest.raises(PlayerBusy):
+        await player.play(mp3, volume=70, duration_s=0.1)
+    await player.stop()
+    await asyncio.wait_for(first, 10)
+
+
+@pytest.mark.asyncio
+async def test_tone_plays_for_its_length(player: Player) -> None:
+    outcome = await asyncio.wait_for(player.tone(seconds=0.2, frequency_hz=1000, volume=50), 10)
+    assert outcome.completed
+
+
+@pytest.mark.asyncio
+async def test_virtual_player_runs_faster_but_reports_audio_seconds(mp3: Path) -> None:
+    player = VirtualPlayer(speed=50)
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    outcome = await player.play(mp3, volume=40, duration_s=5.0)
+    assert loop.time() - t0 < 2.0
+    assert outcome.duration_played_s == 5.0
+    assert (outcome.ended_at - outcome.started_at).total_seconds() == pytest.approx(5.0)
+    assert player.last is not None and (player.last.kind, player.last.volume) == ("audio", 40)
+
+
+@pytest.mark.asyncio
+async def test_alsa_command_gets_device_volume_and_file(tmp_path: Path, mp3: Path) -> None:
+    out = tmp_path / "argv.txt"
+    player = AlsaPlayer("plughw:1,0", command=["sh", "-c", f'echo "$@" > {out}', "sh", "{device}", "{scale}", "{file}"])
+    outcome = await player.play(mp3, volume=50, duration_s=1)
+    assert outcome.completed
+    assert out.read_text().split() == ["plughw:1,0", "16384", str(mp3)]
+    assert player.argv(player.command, mp3, 0)[-3:] == ["plughw:1,0", "0", str(mp3)]
+
+
+@pytest.mark.asyncio
+async def test_default_command_is_mpg123_on_the_device(mp3: Path) -> None:
+    player = AlsaPlayer("hw:0")
+    assert player.argv(player.command, mp3, 100) == ["mpg123", "-q", "-a", "hw:0", "-f", "32768", str(mp3)]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("stderr", "code", "reason"),
+    [
+        ("ALSA lib pcm_dmix.c: unable to open slave: Device or resource busy", 1, "audio device busy"),
+        ("ALSA lib pcm.c:2664:(snd_pcm_open_noupdate) Unknown PCM hw:9", 1, "audio device unavailable"),
+        ("[src/mpg123.c:695] error: Cannot open file a.mp3: No such file or directory", 1, "audio file missing"),
+        ("Note: Illegal Audio-MPEG-Header 0x00000000 at offset 0.", 2, "decode error"),
+        ("something else entirely", 3, "player exited with code 3: something else entirely"),
+    ],
+)
+async def test_alsa_failures_get_specific_reasons(mp3: Path, stderr: str, code: int, reason: str) -> None:
+    player = AlsaPlayer(command=["sh", "-c", f"echo '{stderr}' >&2; exit {code}", "sh", "{file}"])
+    outcome = await player.play(mp3, volume=80, duration_s=1)
+    assert not outcome.completed
+    assert outcome.error is not None and outcome.error.startswith(reason)
+
+
+@pytest.mark.asyncio
+async def test_alsa_missing_command_is_reported(mp3: Path) -> None:
+    outcome = await AlsaPlayer(command=["/nonexistent/mpg123", "{file}"]).play(mp3, volume=80, duration_s=1)
+    assert outcome.error == "player command not found: /nonexistent/mpg123"
+
+
+@pytest.mark.asyncio
+async def test_alsa_cancelled_play_kills_the_process(tmp_path: Path, mp3: Path) -> None:
+    pidfile = tmp_path / "pid"
+    player = AlsaPlayer(command=["sh", "-c", f"echo $$ > {pidfile}; exec sleep 30", "sh", "{file}"])
+    task = asyncio.create_task(player.play(mp3, volume=80, duration_s=30))
+    while not pidfile.exists() or not pidfile.read_text().strip():
+        await asyncio.sleep(0.02)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    pid = int(pidfile.read_text())
+    assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+
+
+def test_failure_reason_for_a_signal() -> None:
+    assert failure_reason(-9, b"") == "player killed by signal 9"
+
+
+def test_tone_wav_is_a_sine_of_the_asked_length(tmp_path: Path) -> None:
+    path = write_tone(tmp_path, 0.5, 440, 60)
+    with wave.open(str(path)) as wav:
+        assert (wav.getnchannels(), wav.getsampwidth()) == (1, 2)
+        assert wav.getnframes() == wav.getframerate() // 2
+    assert write_tone(tmp_path, 0.5, 440, 60) == path  # cached
