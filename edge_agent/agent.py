@@ -118,6 +118,7 @@ class Agent:
         self._waiting: dict[str, tuple[ManifestPlay, asyncio.Task[None]]] = {}
         self._download_slot = asyncio.Semaphore(1)
         self._outbox_ready = asyncio.Event()
+        self._flush_lock = asyncio.Lock()
         self._stopping = asyncio.Event()
         self._finished = asyncio.Event()
         self._running = False
@@ -270,24 +271,27 @@ class Agent:
         self.log.info("connected to %s", self.config.broker.url)
         self._emit("connected")
         self._outbox_ready.set()
-        tasks = [
-            asyncio.create_task(self._receive(client), name=f"{self.agent_id}-receive"),
-            asyncio.create_task(self._flush_loop(client), name=f"{self.agent_id}-outbox"),
-        ]
+        receive = asyncio.create_task(self._receive(client), name=f"{self.agent_id}-receive")
+        flusher = asyncio.create_task(self._flush_loop(client), name=f"{self.agent_id}-outbox")
+        tasks = [receive, flusher]
         if self.config.telemetry_interval_s > 0:
             tasks.append(asyncio.create_task(self._telemetry_loop(client), name=f"{self.agent_id}-telemetry"))
         stop = asyncio.create_task(self._stopping.wait())
         try:
             done, _ = await asyncio.wait([*tasks, stop], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is not stop and not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+            if self._stopping.is_set():
+                # Stop taking messages, but let a batch in flight get its PUBACKs before the goodbye.
+                for task in tasks:
+                    if task is not flusher:
+                        task.cancel()
+                await self._goodbye(client)
         finally:
             for task in [*tasks, stop]:
                 task.cancel()
             await asyncio.gather(*tasks, stop, return_exceptions=True)
-        for task in done:
-            if task is not stop and not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
-        if self._stopping.is_set():
-            await self._goodbye(client)
 
     async def _goodbye(self, client: aiomqtt.Client) -> None:
         """On stop: end playback, send what is pending, say offline; then the caller disconnects."""
@@ -319,6 +323,10 @@ class Agent:
 
     async def _flush(self, client: aiomqtt.Client) -> None:
         """Publish the outbox in order, at QoS 1; drop each entry only once the broker acknowledged it."""
+        async with self._flush_lock:  # one flusher at a time, or entries in flight would be sent twice
+            await self._flush_unlocked(client)
+
+    async def _flush_unlocked(self, client: aiomqtt.Client) -> None:
         topic = self.topics.confirmations(self.agent_id)
         while batch := self.store.pending_confirmations(limit=10):
             results = await asyncio.gather(

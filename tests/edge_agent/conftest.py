@@ -35,7 +35,7 @@ from protocol import (
 )
 from protocol.messages import AgentMessage, SignedMessage, new_msg_id
 from protocol.signing import encode_public_key, generate_private_key
-from tests.conftest import BrokerEndpoint
+from tests.conftest import BrokerEndpoint, free_port
 
 WAIT = 20.0
 """Generous limit for anything event-driven; a healthy run never comes close."""
@@ -390,3 +390,66 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = WAIT) -> No
         if loop.time() > deadline:
             raise TimeoutError("condition not met in time")
         await asyncio.sleep(0.02)
+
+
+class TcpProxy:
+    """A loopback TCP relay in front of the broker that a test can cut and restore: a flaky 4G link."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._pumps: set[asyncio.Task[None]] = set()
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+
+    async def cut(self) -> None:
+        """Stop listening and drop every open connection."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        for writer in list(self._writers):
+            writer.transport.abort()
+        for task in list(self._pumps):
+            task.cancel()
+        await asyncio.gather(*self._pumps, return_exceptions=True)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._writers |= {writer, up_writer}
+        for src, dst in ((reader, up_writer), (up_reader, writer)):
+            task = asyncio.create_task(self._pump(src, dst))
+            self._pumps.add(task)
+            task.add_done_callback(self._pumps.discard)
+
+    async def _pump(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        try:
+            while data := await src.read(65536):
+                dst.write(data)
+                await dst.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            self._writers.discard(dst)
+            dst.transport.abort()
+
+
+@pytest_asyncio.fixture
+async def proxy(mosquitto: BrokerEndpoint) -> AsyncIterator[TcpProxy]:
+    relay = TcpProxy(mosquitto.host, mosquitto.port)
+    await relay.start()
+    try:
+        yield relay
+    finally:
+        await relay.cut()
