@@ -35,8 +35,9 @@ class FleetProgress:
         return len(self.reached.get(milestone, ()))
 
     def line(self) -> str:
-        keys = ("connected", "manifest", "downloaded", "started", "finished", "confirmed")
-        return "  ".join(f"{k}={self.count(k)}/{self.agents}" for k in keys)
+        keys = ("connected", "manifest", "downloaded", "started", "finished")
+        reached = "  ".join(f"{k}={self.count(k)}/{self.agents}" for k in keys)
+        return f"{reached}  confirmations acked={self.events['confirmed']}"
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from amqtt.broker import Broker
@@ -21,13 +22,33 @@ from controller.errors import ControllerError
 log = logging.getLogger(__name__)
 
 
-class _LoaBroker(Broker):  # type: ignore[misc]
-    """amqtt's Broker with one fix: retained messages go only to the session's own subscriptions.
+class _SnapshotTable(dict[str, list[tuple[Any, int]]]):
+    """A subscription table that iterates over copies.
 
-    amqtt 0.12.1 walks *every* subscription in the broker when a client connects and sends
-    the matching retained messages to the newcomer, so each agent would receive every other
-    agent's manifest.
+    amqtt 0.12.1 awaits inside loops over its subscription table, so a client subscribing
+    meanwhile raised "dictionary changed size during iteration" and the message being
+    broadcast was lost.
     """
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(super().keys()))
+
+    def items(self) -> list[tuple[str, list[tuple[Any, int]]]]:  # type: ignore[override]
+        return [(k, list(v)) for k, v in super().items()]
+
+
+class _LoaBroker(Broker):  # type: ignore[misc]
+    """amqtt's Broker with two fixes for 0.12.1.
+
+    - Retained messages go only to the session's own subscriptions: amqtt walked *every*
+      subscription in the broker when a client connected, so each agent received every other
+      agent's manifest.
+    - The subscription table iterates over snapshots (see `_SnapshotTable`).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._subscriptions = _SnapshotTable(self._subscriptions)
 
     async def _publish_retained_messages_for_subscription(self, subscription: tuple[str, int], session: Any) -> None:
         subscribers = self._subscriptions.get(subscription[0], [])
