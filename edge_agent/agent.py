@@ -88,6 +88,9 @@ class Agent:
     crashes. See `edge_agent.playback` for what each confirmation means.
     """
 
+    download_retry_s = 2.0
+    """First pause before fetching audio again after a transient failure; it doubles up to 5 minutes."""
+
     def __init__(
         self,
         config: AgentConfig,
@@ -501,7 +504,7 @@ class Agent:
         except AgentError as exc:
             self._report(play, PlayStatus.FAILED, reason=str(exc))
             return None
-        delay = 2.0
+        delay = self.download_retry_s
         while True:
             try:
                 async with self._download_slot:

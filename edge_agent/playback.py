@@ -281,14 +281,16 @@ class Playback:
 
     async def _perform(self, item: PlayItem) -> None:
         """Play one item and report it. Raises only CancelledError."""
-        if self._heap and self._heap[0][1].rank > item.rank and self._interrupt is None:
-            # Something more urgent arrived while we warmed up: it goes first.
-            _, urgent = heapq.heappop(self._heap)
-            item.seq = next(self._seq)
-            heapq.heappush(self._heap, (item.sort_key(), item))
-            item = urgent
         self._current = item
         try:
+            if item.kind is ItemKind.SCHEDULED and item.play is not None:
+                await self._clock.sleep_until(item.play.starts_at)  # it was handed over a warm-up early
+            if self._heap and self._heap[0][1].rank > item.rank and self._interrupt is None:
+                # Something more urgent arrived while the amplifier warmed up: it goes first.
+                _, urgent = heapq.heappop(self._heap)
+                item.seq = next(self._seq)
+                heapq.heappush(self._heap, (item.sort_key(), item))
+                item = self._current = urgent
             await self._perform_current(item)
         finally:
             self._current = None
@@ -307,8 +309,6 @@ class Playback:
             return
         assert item.play is not None and item.path is not None
         play = item.play
-        if item.kind is ItemKind.SCHEDULED:
-            await self._clock.sleep_until(play.starts_at)  # handed over a warm-up early
         started_at = self._clock.now()
         if not self._report(play, PlayStatus.STARTED, started_at=started_at):
             self.log.warning("play %s was already started or ended; not playing it again", play.play_id)
