@@ -12,22 +12,21 @@ import logging
 import random
 import time
 from collections.abc import Callable, MutableMapping
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiomqtt
 import httpx
 
 from edge_agent import fetcher
 from edge_agent.config import AgentConfig
-from edge_agent.errors import AgentError, DownloadError, IntegrityError
+from edge_agent.errors import AgentError
 from edge_agent.faults import EXIT_BEFORE_CONFIRM, fault_point
 from edge_agent.hardware import Amplifier
-from edge_agent.playback import LATE, STOPPED, ItemKind, Playback, PlayItem
+from edge_agent.playback import ItemKind, Playback, PlayItem
 from edge_agent.player import Player
-from edge_agent.state import AgentStore, PlaySource, PlayStatus
+from edge_agent.scheduler import Scheduler
+from edge_agent.state import AgentStore, PlayStatus
 from loa import __version__
 from loa.clock import Clock, SystemClock
 from protocol import MQTT_QOS, Topics, Verifier
@@ -56,8 +55,6 @@ Listener = Callable[[str, str], None]
 started, finished, failed, skipped, confirmed."""
 
 INTERRUPTED = "interrupted"
-MEDIA_KEEP_S = 24 * 3600.0
-"""Cached audio no manifest lists any more is deleted once it is this old."""
 
 
 class SubscriptionRefused(AgentError):
@@ -85,7 +82,20 @@ class Agent:
     validity, replay) before it is acted on; rejections are logged, reported as a
     `SecurityEvent` and otherwise ignored. Confirmations go through the durable outbox in
     `AgentStore` and are deleted only after the broker's PUBACK, so they survive outages and
-    crashes. See `edge_agent.playback` for what each confirmation means.
+    crashes; a redelivery keeps its `msg_id`.
+
+    Confirmations (details in `edge_agent.playback` and `edge_agent.scheduler`):
+    `downloaded` once the audio is verified; `started` then `finished` for a play that ran to
+    the end; otherwise exactly one of `skipped` (`late`, `stopped`, `preempted by ...`) or
+    `failed` (`interrupted`, a checksum/size mismatch, a download or player error).
+
+    Commands: `PlayNow` plays at once and preempts lower priorities (the preempted play is
+    `skipped`); `Stop` without a play id stops what plays and drops plays already due, `Stop`
+    with an id stops or cancels that play, both confirmed `skipped`/`stopped`; `SetVolume` is
+    kept across restarts; `TestTone` plays through the amplifier without confirmations.
+
+    After a crash or a stop in mid-play the play is confirmed `failed`/`interrupted` and never
+    replayed: a bulletin restarted or resumed mid-way would misstate what listeners heard.
     """
 
     download_retry_s = 2.0
@@ -118,8 +128,7 @@ class Agent:
         self._volume = config.volume
         self._store: AgentStore | None = None
         self._playback: Playback | None = None
-        self._waiting: dict[str, tuple[ManifestPlay, asyncio.Task[None]]] = {}
-        self._download_slot = asyncio.Semaphore(1)
+        self._scheduler: Scheduler | None = None
         self._outbox_ready = asyncio.Event()
         self._flush_lock = asyncio.Lock()
         self._stopping = asyncio.Event()
@@ -190,6 +199,16 @@ class Agent:
             logger=self.log,
         )
         self._playback.start()
+        self._scheduler = Scheduler(
+            config=self.config,
+            store=store,
+            playback=self._playback,
+            clock=self.clock,
+            http=self._http,
+            report=self._report,
+            retry_s=self.download_retry_s,
+            logger=self.log,
+        )
         for play_id, source, status in store.unfinished_plays():
             # Never replay: a bulletin resumed or restarted mid-way would misstate what was heard.
             self.log.warning("play %s (%s, %s) was interrupted by a restart", play_id, source.value, status.value)
@@ -197,13 +216,11 @@ class Agent:
         held = store.load_manifest()
         if held is not None:
             self.log.info("resuming with manifest revision %d", held.revision)
-            self._apply_manifest(held.manifest)
+            self._scheduler.apply_manifest(held.manifest)
 
     async def _close(self) -> None:
-        for _, task in self._waiting.values():
-            task.cancel()
-        await asyncio.gather(*(task for _, task in self._waiting.values()), return_exceptions=True)
-        self._waiting.clear()
+        if self._scheduler is not None:
+            await self._scheduler.close()
         if self._playback is not None:
             await self._playback.close()
         self.amplifier.close()
@@ -307,8 +324,8 @@ class Agent:
             self.log.warning("could not say goodbye to the broker: %s", exc)
 
     async def _stop_local(self) -> None:
-        for _, task in self._waiting.values():
-            task.cancel()
+        if self._scheduler is not None:
+            await self._scheduler.close()
         if self._playback is not None:
             await self._playback.close()
 
@@ -396,7 +413,8 @@ class Agent:
             self.store.save_manifest(message, payload, now)
             self.log.info("accepted manifest revision %d with %d plays", message.revision, len(message.plays))
             self._emit("manifest")
-            self._apply_manifest(message)
+            assert self._scheduler is not None
+            self._scheduler.apply_manifest(message)
         elif topic == self.topics.commands(self.agent_id):
             if isinstance(message, ScheduleManifest):
                 raise MessageRejected(RejectReason.MALFORMED, "a manifest on the commands topic", message.msg_id)
@@ -427,133 +445,14 @@ class Agent:
         except aiomqtt.MqttError as err:
             self.log.warning("could not report the rejection: %s", err)
 
-    # -- manifests and plays ---------------------------------------------------------------------
-
-    def _apply_manifest(self, manifest: ScheduleManifest) -> None:
-        """Schedule the manifest's plays; cancel the ones it no longer lists, unless already on air."""
-        assert self._playback is not None
-        now = self.clock.now()
-        grace = timedelta(seconds=self.config.late_grace_s)
-        wanted = {p.play_id: p for p in manifest.plays}
-        for play_id, (held, task) in list(self._waiting.items()):
-            if not self._still_wanted(held, wanted, now, grace):
-                task.cancel()
-                del self._waiting[play_id]
-                self.log.info("play %s changed or cancelled by manifest revision %d", play_id, manifest.revision)
-        for held in self._playback.queued_plays():
-            if not self._still_wanted(held, wanted, now, grace):
-                self._playback.discard(held.play_id)
-                self.log.info("play %s changed or cancelled by manifest revision %d", held.play_id, manifest.revision)
-        for play in manifest.plays:
-            if play.play_id in self._waiting or self._playback.busy_with(play.play_id):
-                continue
-            status = self.store.play_status(play.play_id)
-            if status in (PlayStatus.PENDING, PlayStatus.DOWNLOADED):
-                self._spawn(play, self._prepare(play))
-        keep = {p.sha256 for p in manifest.plays} | {p.sha256 for p, _ in self._waiting.values()}
-        fetcher.prune(self.config.media_dir, keep, older_than_s=MEDIA_KEEP_S, now_s=time.time())
-
-    @staticmethod
-    def _still_wanted(held: ManifestPlay, wanted: dict[str, ManifestPlay], now: datetime, grace: timedelta) -> bool:
-        """Whether a play in hand survives a new manifest. One on air always does (see `_apply_manifest`)."""
-        replacement = wanted.get(held.play_id)
-        if replacement is not None:
-            return replacement == held
-        # The controller lists plays only up to a grace after their start, so the absence of
-        # an older play means it aged out of the listing, not that it was cancelled.
-        return held.starts_at + grace < now
-
-    def _spawn(self, play: ManifestPlay, coro: Any) -> None:
-        task: asyncio.Task[None] = asyncio.create_task(coro, name=f"{self.agent_id}-play-{play.play_id}")
-        self._waiting[play.play_id] = (play, task)
-
-        def forget(done: asyncio.Task[None]) -> None:
-            entry = self._waiting.get(play.play_id)
-            if entry is not None and entry[1] is done:
-                del self._waiting[play.play_id]
-            if not done.cancelled() and done.exception() is not None:
-                self.log.error("preparing play %s failed", play.play_id, exc_info=done.exception())
-
-        task.add_done_callback(forget)
-
-    async def _prepare(self, play: ManifestPlay) -> None:
-        """A scheduled play: fetch its audio now, wait for its instant, hand it to the playback line."""
-        assert self._playback is not None
-        deadline = play.starts_at + timedelta(seconds=self.config.late_grace_s)
-        if self.clock.now() > deadline:
-            self._report(play, PlayStatus.SKIPPED, reason=LATE)
-            return
-        path = await self._obtain(play, deadline)
-        if path is None:
-            return
-        # Hand it over one warm-up early, so the audio itself starts on the instant.
-        await self.clock.sleep_until(play.starts_at - timedelta(seconds=self.config.amplifier_warmup_s))
-        await self._playback.submit(PlayItem(ItemKind.SCHEDULED, play=play, path=path))
-
-    async def _prepare_now(self, play: ManifestPlay) -> None:
-        assert self._playback is not None
-        path = await self._obtain(play, self.clock.now() + timedelta(seconds=self.config.late_grace_s))
-        if path is not None:
-            await self._playback.submit(PlayItem(ItemKind.NOW, play=play, path=path))
-
-    async def _obtain(self, play: ManifestPlay, deadline: datetime) -> Path | None:
-        """The play's audio, downloaded and verified; None after confirming it `failed`."""
-        assert self._http is not None
-        try:
-            url = self.audio_url(play.audio_url)
-        except AgentError as exc:
-            self._report(play, PlayStatus.FAILED, reason=str(exc))
-            return None
-        delay = self.download_retry_s
-        while True:
-            try:
-                async with self._download_slot:
-                    path = await fetcher.fetch(
-                        self._http,
-                        url,
-                        play.sha256,
-                        play.size_bytes,
-                        self.config.media_dir,
-                        attempts=self.config.download_attempts,
-                    )
-            except DownloadError as exc:
-                if exc.retryable and self.clock.now() + timedelta(seconds=delay) < deadline:
-                    self.log.warning("audio for play %s: %s; trying again in %.0fs", play.play_id, exc, delay)
-                    await asyncio.sleep(delay * random.uniform(0.8, 1.2))
-                    delay = min(delay * 2, 300.0)
-                    continue
-                self.log.warning("audio for play %s rejected: %s", play.play_id, exc)
-                reason = str(exc) if isinstance(exc, IntegrityError) else f"download failed: {exc}"
-                self._report(play, PlayStatus.FAILED, reason=reason)
-                return None
-            self._report(play, PlayStatus.DOWNLOADED)
-            return path
-
-    def audio_url(self, url: str) -> str:
-        """An absolute http(s) URL as is; a relative one joined to `media_base_url`."""
-        parts = urlsplit(url)
-        if parts.scheme in ("http", "https") and parts.netloc:
-            return url
-        if parts.scheme or parts.netloc:
-            raise AgentError(f"unsupported audio URL {url!r}: only http and https are fetched")
-        base = self.config.media_base_url
-        if base is None:
-            raise AgentError(f"relative audio URL {url!r} and no media_base_url configured")
-        return f"{base.rstrip('/')}/{url.lstrip('/')}"
-
     # -- commands --------------------------------------------------------------------------------
 
     async def _execute(self, command: SignedMessage) -> None:
-        assert self._playback is not None
+        assert self._playback is not None and self._scheduler is not None
         if isinstance(command, PlayNow):
-            await self._play_now(command)
+            self._scheduler.play_now(command.play)
         elif isinstance(command, Stop):
-            affected = await self._playback.stop(command.play_id)
-            if command.play_id is not None and command.play_id not in affected and command.play_id in self._waiting:
-                play, task = self._waiting.pop(command.play_id)
-                task.cancel()
-                self._report(play, PlayStatus.SKIPPED, reason=STOPPED)
-                affected.append(play.play_id)
+            affected = await self._scheduler.stop(command.play_id)
             self.log.info("stop command %s: %s", command.msg_id, ", ".join(affected) or "nothing to stop")
         elif isinstance(command, SetVolume):
             self._volume = command.volume
@@ -563,22 +462,6 @@ class Agent:
             await self._playback.submit(PlayItem(ItemKind.TONE, tone=command))
         else:  # pragma: no cover - the verifier only lets the four kinds through
             self.log.warning("ignored a %s command", _kind(command))
-
-    async def _play_now(self, command: PlayNow) -> None:
-        assert self._playback is not None
-        play = command.play
-        status = self.store.add_play(play, PlaySource.PLAY_NOW, self.clock.now())
-        if status not in (PlayStatus.PENDING, PlayStatus.DOWNLOADED):
-            self.log.warning("play-now for play %s ignored: it is already %s", play.play_id, status.value)
-            return
-        current = self._playback.current
-        if current is not None and current.play_id == play.play_id:
-            return
-        self._playback.discard(play.play_id)
-        if play.play_id in self._waiting:
-            self._waiting.pop(play.play_id)[1].cancel()
-        self.log.info("play-now: %s play %s", play.priority.value, play.play_id)
-        self._spawn(play, self._prepare_now(play))
 
     # -- confirmations ---------------------------------------------------------------------------
 

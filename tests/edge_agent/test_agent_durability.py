@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -149,11 +151,9 @@ async def test_checksum_mismatch_fails_the_play_and_never_switches_the_amplifier
 AGENT_MAIN = "import sys; from edge_agent.cli import run_agent; sys.exit(run_agent(sys.argv[1]))"
 
 
-def agent_toml(config_values: dict[str, object]) -> str:
-    lines = []
-    for key, value in config_values.items():
-        lines.append(f"{key} = {value!r}".replace("'", '"') if isinstance(value, str) else f"{key} = {value}")
-    return "\n".join(lines) + "\n"
+def agent_toml(values: Mapping[str, object]) -> str:
+    """TOML for flat string, number and bool values: JSON's literals are valid TOML for these."""
+    return "".join(f"{key} = {json.dumps(value)}\n" for key, value in values.items() if value is not None)
 
 
 async def start_agent_process(config_path: Path, log: Path, fault: str | None) -> asyncio.subprocess.Process:
