@@ -20,6 +20,8 @@ def _controller(args: argparse.Namespace) -> int:
         overrides["mqtt_url"] = args.broker
     if args.data_dir:
         overrides["data_dir"] = args.data_dir
+    if args.mqtt_port:
+        overrides["embedded_mqtt_port"] = args.mqtt_port
     settings = get_settings(**overrides)
     uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port)
     return 0
@@ -40,6 +42,7 @@ def _sim(args: argparse.Namespace) -> int:
         broker_url=args.broker,
         speed=args.speed,
         state_dir=args.state_dir,
+        controller_data_dir=args.controller_data_dir,
     )
 
 
@@ -58,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--broker", help="mqtt://host:port; default: start the embedded broker")
+    p.add_argument("--mqtt-port", type=int, help="port of the embedded broker (default 1883)")
     p.add_argument("--data-dir", type=Path)
     p.set_defaults(func=_controller)
 
@@ -71,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--broker", default="mqtt://127.0.0.1:1883")
     p.add_argument("--speed", type=float, default=1.0, help="virtual players run this many times real time")
     p.add_argument("--state-dir", type=Path)
+    p.add_argument(
+        "--controller-data-dir",
+        type=Path,
+        help="the controller's data directory, to log in to its embedded broker (same machine)",
+    )
     p.set_defaults(func=_sim)
 
     p = sub.add_parser("demo", help="controller + embedded broker + simulated agents, one bulletin end to end")

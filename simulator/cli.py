@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import signal
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,26 @@ def ensure_agents(api: httpx.Client, agents: int) -> list[str]:
     return ids
 
 
-def run_sim(*, agents: int, controller_url: str, broker_url: str, speed: float, state_dir: Path | None) -> int:
+def embedded_credentials(controller_data_dir: Path) -> Callable[[str], tuple[str, str]]:
+    """Agent logins for the controller's embedded broker, derived from its secret (same machine only)."""
+    from controller.dispatch.broker_auth import derive_password
+
+    secret_file = controller_data_dir / "mqtt_secret"
+    if not secret_file.exists():
+        raise SystemExit(f"{secret_file} not found: is --controller-data-dir the controller's data directory?")
+    secret = bytes.fromhex(secret_file.read_text().strip())
+    return lambda agent_id: (agent_id, derive_password(secret, agent_id))
+
+
+def run_sim(
+    *,
+    agents: int,
+    controller_url: str,
+    broker_url: str,
+    speed: float,
+    state_dir: Path | None,
+    controller_data_dir: Path | None = None,
+) -> int:
     with httpx.Client(base_url=controller_url, timeout=30) as api:
         system = _ok(api.get("/api/system"))
         ids = ensure_agents(api, agents)
@@ -53,6 +73,7 @@ def run_sim(*, agents: int, controller_url: str, broker_url: str, speed: float, 
         media_base_url=controller_url,
         state_root=state_dir or Path(tempfile.mkdtemp(prefix="loa-sim-")),
         speed=speed,
+        credentials=embedded_credentials(controller_data_dir) if controller_data_dir else None,
     )
     print(f"loa sim: {agents} agents, broker {broker_url}, players at {speed:g}x real time. Ctrl-C stops.")
 
