@@ -48,7 +48,7 @@ class _LoaBroker(Broker):  # type: ignore[misc]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._subscriptions = _SnapshotTable(self._subscriptions)
+        self._subscriptions = _SnapshotTable(self._subscriptions)  # type: ignore[has-type]
 
     async def _publish_retained_messages_for_subscription(self, subscription: tuple[str, int], session: Any) -> None:
         subscribers = self._subscriptions.get(subscription[0], [])
