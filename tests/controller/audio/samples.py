@@ -1,0 +1,34 @@
+"""Sample text, voices and engine cases shared by the audio tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from controller.audio import EspeakEngine, TtsEngine, Voice
+
+# About 120 words of plain bulletin Vietnamese (a word per syllable, as Vietnamese is written).
+TEXT_120_WORDS = (
+    "Thực hiện kế hoạch phổ biến, giáo dục pháp luật của xã, đài truyền thanh xin thông tin tới bà con "
+    "một số điểm cần lưu ý về phòng chống lừa đảo trên mạng. Khi có người lạ gọi điện tự xưng là công an, "
+    "tòa án hay ngân hàng và yêu cầu chuyển tiền, bà con tuyệt đối không làm theo, hãy gác máy và báo ngay "
+    "cho công an xã. Không đọc mã xác thực cho bất kỳ ai. Không bấm vào đường liên kết lạ do người không "
+    "quen biết gửi tới. Khi thấy tin nhắn vay tiền gấp từ tài khoản của người thân, hãy gọi điện lại theo "
+    "số quen thuộc để hỏi cho rõ trước khi chuyển tiền. Mỗi người dân tỉnh táo là một lá chắn vững chắc."
+)
+
+
+def espeak_voice(name: str = "vi", **params: int) -> Voice:
+    return Voice(engine="espeak-ng", name=name, **params)
+
+
+@dataclass(frozen=True)
+class EngineCase:
+    """An engine to run the shared engine suite against, and one of its Vietnamese voices."""
+
+    make: Callable[[], TtsEngine]
+    voice: Voice
+
+
+# Every TtsEngine runs the same contract suite; edge-tts and Piper join this table when they arrive.
+ENGINE_CASES = {"espeak-ng": EngineCase(EspeakEngine, espeak_voice())}
