@@ -1,0 +1,214 @@
+"""Document numbers, article references and Roman numerals."""
+
+from __future__ import annotations
+
+import pytest
+
+from controller.text import normalize
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        pytest.param(
+            "Căn cứ Quyết định số 1369/QĐ-UBND của UBND huyện.",
+            (
+                "Căn cứ Quyết định số một nghìn ba trăm sáu mươi chín trên quyết định Ủy ban nhân dân của"
+                " Ủy ban nhân dân huyện."
+            ),
+            id="decision-number",
+        ),
+        pytest.param(
+            "Thực hiện Kế hoạch số 160/KH-UBND ngày 15/3/2026 của UBND xã.",
+            (
+                "Thực hiện Kế hoạch số một trăm sáu mươi trên kế hoạch Ủy ban nhân dân ngày mười lăm "
+                "tháng ba năm hai nghìn không trăm hai mươi sáu của Ủy ban nhân dân xã."
+            ),
+            id="plan-number-and-date",
+        ),
+        pytest.param(
+            "Luật Phổ biến, giáo dục pháp luật số 14/2012/QH13.",
+            (
+                "Luật Phổ biến, giáo dục pháp luật số mười bốn năm hai nghìn không trăm mười hai trên "
+                "Quốc hội khóa mười ba."
+            ),
+            id="law-qh13",
+        ),
+        pytest.param(
+            "Luật An ninh mạng số 24/2018/QH14 có hiệu lực từ ngày 01/01/2019.",
+            (
+                "Luật An ninh mạng số hai mươi tư năm hai nghìn không trăm mười tám trên Quốc hội khóa "
+                "mười bốn có hiệu lực từ ngày một tháng một năm hai nghìn không trăm mười chín."
+            ),
+            id="law-qh14",
+        ),
+        pytest.param(
+            "Nghị định số 13/2023/NĐ-CP về bảo vệ dữ liệu cá nhân.",
+            (
+                "Nghị định số mười ba năm hai nghìn không trăm hai mươi ba trên nghị định Chính phủ về "
+                "bảo vệ dữ liệu cá nhân."
+            ),
+            id="decree-nd-cp",
+        ),
+        pytest.param(
+            "Nghị định 100/2019/NĐ-CP quy định xử phạt vi phạm hành chính.",
+            (
+                "Nghị định một trăm năm hai nghìn không trăm mười chín trên nghị định Chính phủ quy định "
+                "xử phạt vi phạm hành chính."
+            ),
+            id="decree-without-so",
+        ),
+        pytest.param(
+            "Thông tư số 01/2024/TT-BTP của Bộ Tư pháp.",
+            "Thông tư số một năm hai nghìn không trăm hai mươi tư trên thông tư Bộ Tư pháp của Bộ Tư pháp.",
+            id="circular-leading-zero",
+        ),
+        pytest.param(
+            "Chỉ thị số 05/CT-TTg của Thủ tướng.",
+            "Chỉ thị số năm trên chỉ thị Thủ tướng Chính phủ của Thủ tướng.",
+            id="directive-ttg",
+        ),
+        pytest.param(
+            "Nghị quyết số 02/NQ-HĐND của HĐND xã.",
+            "Nghị quyết số hai trên nghị quyết Hội đồng nhân dân của Hội đồng nhân dân xã.",
+            id="resolution-hdnd",
+        ),
+        pytest.param(
+            "Công văn số 245/UBND-VX.",
+            "Công văn số hai trăm bốn mươi lăm trên Ủy ban nhân dân vê ích.",
+            id="unknown-symbol-part-spelled",
+        ),
+        pytest.param(
+            "Thông báo số 38/TB-UBND.",
+            "Thông báo số ba mươi tám trên thông báo Ủy ban nhân dân.",
+            id="notice",
+        ),
+        pytest.param(
+            "Quyết định số 12/QĐ-SGD&ĐT.",
+            "Quyết định số mười hai trên quyết định Sở Giáo dục và Đào tạo.",
+            id="symbol-with-ampersand",
+        ),
+        pytest.param(
+            "Kế hoạch số 7/KH-PGD&ĐT.",
+            "Kế hoạch số bảy trên kế hoạch pê giê dê và đê tê.",
+            id="unknown-symbol-with-ampersand",
+        ),
+        pytest.param(
+            "Quyết định số 113/QĐ-UBND.",
+            "Quyết định số một trăm mười ba trên quyết định Ủy ban nhân dân.",
+            id="hotline-number-in-document-is-a-number",
+        ),
+        pytest.param(
+            "Theo Điều 5, khoản 2, điểm a của Luật.",
+            "Theo Điều năm, khoản hai, điểm a của Luật.",
+            id="article-clause-point-commas",
+        ),
+        pytest.param(
+            "Theo Điều 5 khoản 2 điểm a của Luật.",
+            "Theo Điều năm khoản hai điểm a của Luật.",
+            id="article-clause-point-no-commas",
+        ),
+        pytest.param(
+            "Quy định tại khoản 2 Điều 5 Nghị định.",
+            "Quy định tại khoản hai Điều năm Nghị định.",
+            id="clause-before-article",
+        ),
+        pytest.param(
+            "Hành vi vi phạm Điều 174 Bộ luật Hình sự.",
+            "Hành vi vi phạm Điều một trăm bảy mươi tư Bộ luật Hình sự.",
+            id="article-three-digits",
+        ),
+        pytest.param(
+            "Xử phạt theo điểm đ khoản 1 Điều 6.",
+            "Xử phạt theo điểm đ khoản một Điều sáu.",
+            id="point-d-bar-kept",
+        ),
+        pytest.param(
+            "Điều 1. Phạm vi điều chỉnh",
+            "Điều một. Phạm vi điều chỉnh",
+            id="article-heading",
+        ),
+        pytest.param(
+            "Điều 24. Trách nhiệm của UBND cấp xã",
+            "Điều hai mươi tư. Trách nhiệm của Ủy ban nhân dân cấp xã",
+            id="article-24-tu",
+        ),
+        pytest.param(
+            "Chương III QUY ĐỊNH CỤ THỂ",
+            "Chương ba QUY ĐỊNH CỤ THỂ",
+            id="chapter-roman",
+        ),
+        pytest.param(
+            "Phần II. Tổ chức thực hiện",
+            "Phần hai. Tổ chức thực hiện",
+            id="part-roman",
+        ),
+        pytest.param(
+            "Mục IV về trách nhiệm.",
+            "Mục bốn về trách nhiệm.",
+            id="section-roman-iv",
+        ),
+        pytest.param(
+            "Đại biểu Quốc hội khóa XV.",
+            "Đại biểu Quốc hội khóa mười lăm.",
+            id="term-xv",
+        ),
+        pytest.param(
+            "Kỳ họp thứ 7, HĐND xã khóa XXI.",
+            "Kỳ họp thứ bảy, Hội đồng nhân dân xã khóa hai mươi mốt.",
+            id="term-xxi-and-ordinal",
+        ),
+        pytest.param(
+            "Đợt II bắt đầu vào tháng sau.",
+            "Đợt hai bắt đầu vào tháng sau.",
+            id="round-roman",
+        ),
+        pytest.param(
+            "Báo cáo kết quả Quý I/2026.",
+            "Báo cáo kết quả Quý một năm hai nghìn không trăm hai mươi sáu.",
+            id="quarter-roman-year",
+        ),
+        pytest.param(
+            "Kết quả quý 3/2026 đạt cao.",
+            "Kết quả quý ba năm hai nghìn không trăm hai mươi sáu đạt cao.",
+            id="quarter-arabic-year",
+        ),
+        pytest.param(
+            "Trong Quý IV, xã hoàn thành kế hoạch.",
+            "Trong Quý bốn, xã hoàn thành kế hoạch.",
+            id="quarter-roman-alone",
+        ),
+        pytest.param(
+            "II. Nội dung tuyên truyền",
+            "hai. Nội dung tuyên truyền",
+            id="heading-roman-line-start",
+        ),
+        pytest.param(
+            "IX. Tổ chức thực hiện",
+            "chín. Tổ chức thực hiện",
+            id="heading-roman-ix",
+        ),
+        pytest.param(
+            "I. MỤC ĐÍCH, YÊU CẦU\n1. Mục đích",
+            "một. MỤC ĐÍCH, YÊU CẦU\nmột. Mục đích",
+            id="heading-roman-then-arabic",
+        ),
+        pytest.param(
+            "Tôi đi học. I am here.",
+            "Tôi đi học. I am here.",
+            id="english-i-untouched",
+        ),
+        pytest.param(
+            "Chương IIII không phải số La Mã.",
+            "Chương IIII không phải số La Mã.",
+            id="malformed-roman-untouched",
+        ),
+        pytest.param(
+            "Lần thứ 1 tổ chức hội thi.",
+            "Lần thứ nhất tổ chức hội thi.",
+            id="ordinal-first",
+        ),
+    ],
+)
+def test_documents_and_headings_are_read(text: str, spoken: str) -> None:
+    assert normalize(text) == spoken
