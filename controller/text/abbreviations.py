@@ -111,6 +111,8 @@ _DEFAULTS: dict[str, str] = {
     "GD&ĐT": "giáo dục và đào tạo",
     "TN&MT": "tài nguyên và môi trường",
     "VNeID": "vê en e ai đi",
+    "OTP": "ô tê pê",
+    "ATM": "a tê em",
     "SĐT": "số điện thoại",
     "ĐT": "điện thoại",
     "COVID-19": "Cô-vít mười chín",

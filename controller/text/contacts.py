@@ -52,7 +52,7 @@ URL = re.compile(
     re.IGNORECASE,
 )
 
-_SEP = r"[ .]?"
+_SEP = r"[ .-]?"
 PHONE = re.compile(rf"(?<![\w.,/+])(?:\+84{_SEP}|0)\d{{2,3}}(?:{_SEP}\d{{3,4}}){{2}}(?![\w/]|[.,]\d)")
 SERVICE_NUMBER = re.compile(rf"(?<![\w.,/])1[89]00(?:{_SEP}\d{{2,4}}){{1,2}}(?![\w/]|[.,]\d)")
 _HOTLINE = r"11[1-9]"
@@ -95,8 +95,8 @@ def speak_phone(number: str) -> str:
     prefix = ""
     if number.startswith("+84"):
         prefix = "cộng tám bốn, "
-        number = number[3:].lstrip(" .")
-    groups = re.split(r"[ .]", number)
+        number = number[3:].lstrip(" .-")
+    groups = re.split(r"[ .-]", number)
     if len(groups) == 1 and not prefix:
         groups = _groups(number)
     return prefix + ", ".join(read_digits(g) for g in groups if g)

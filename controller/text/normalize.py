@@ -20,7 +20,7 @@ from controller.text.abbreviations import DEFAULT_ABBREVIATIONS, expand_abbrevia
 from controller.text.contacts import read_contacts
 from controller.text.datetimes import read_dates, read_times
 from controller.text.documents import read_document_numbers, read_roman_numerals
-from controller.text.quantities import read_quantities
+from controller.text.quantities import read_fractions, read_quantities
 
 __all__ = ["DEFAULT_ABBREVIATIONS", "load_abbreviations", "normalize"]
 
@@ -44,6 +44,7 @@ def normalize(text: str, *, abbreviations: Mapping[str, str] | None = None) -> s
     text = _ABBREVIATION_DOT.sub(r"\1 ", text)
     text = expand_abbreviations(text, table)
     text = read_roman_numerals(text)
+    text = read_fractions(text)
     text = read_dates(text)
     text = read_times(text)
     text = read_quantities(text)

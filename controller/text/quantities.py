@@ -5,6 +5,8 @@ decimal ("2,5" → "hai phẩy năm"). A number with a leading zero and three or
 longer than twelve digits, is a code (an ID card number, say) and is read digit by digit.
 A slash left between two numbers once dates are read ("13/15 hộ") reads "trên"; "100-150" reads
 "một trăm đến một trăm năm mươi"; "3x4" reads "ba nhân bốn"; "đồng/người" reads "đồng một người".
+A fraction is read "một phần hai" only when a word like "số" or "diện tích" follows it
+("1/2 số hộ"); any other "D/M" is taken for a date.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ MONEY = re.compile(rf"{_BEFORE}{_NUMBER}\s?{_CURRENCY}(?!\w)")
 PERCENT = re.compile(rf"{_BEFORE}{_NUMBER}\s?%")
 _UNIT_ALTERNATIVES = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 UNIT = re.compile(rf"{_BEFORE}{_NUMBER}\s?(?P<unit>{_UNIT_ALTERNATIVES})(?!\w)")
+_FRACTION_OF = r"(?:số|tổng|diện tích|dân số|kinh phí|thời gian|khối lượng)"
+FRACTION = re.compile(rf"(?<![\w.,/])(?P<a>\d{{1,2}})/(?P<b>\d{{1,2}})(?=\s+{_FRACTION_OF}(?!\w))")
 PER = re.compile(rf"(?<=đồng)(?P<units>(?:/(?:{_UNIT_ALTERNATIVES}|[^\W\d_]+)(?!\w))+)")
 RANGE = re.compile(rf"(?<![\w.,/-]){_NUMBER}\s*[-–]\s*(?=\d)")
 TIMES = re.compile(r"(?<![\w.,])(?P<a>\d+)\s?[x×]\s?(?P<b>\d+)(?!\w|[.,]\d)")
@@ -71,6 +75,11 @@ def _number(m: re.Match[str]) -> str:
     if m.end() < len(text) and text[m.end()].isalpha():
         words += " "
     return words
+
+
+def read_fractions(text: str) -> str:
+    """Read "1/2 số hộ" as "một phần hai số hộ"; it must run before the date rules see "1/2"."""
+    return FRACTION.sub(lambda m: f"{read_number(int(m.group('a')))} phần {read_number(int(m.group('b')))}", text)
 
 
 def _per(m: re.Match[str]) -> str:

@@ -153,6 +153,11 @@ from controller.text import DEFAULT_ABBREVIATIONS, load_abbreviations, normalize
             "Thông tư hướng dẫn nghị định của Chính phủ và Luật của Quốc hội.",
             id="tt-cp-qh",
         ),
+        pytest.param(
+            "Không cung cấp mã OTP, cảnh giác khi rút tiền tại ATM.",
+            "Không cung cấp mã ô tê pê, cảnh giác khi rút tiền tại a tê em.",
+            id="otp-atm",
+        ),
     ],
 )
 def test_default_abbreviations_expand_whole_tokens(text: str, spoken: str) -> None:

@@ -182,8 +182,8 @@ from controller.text import normalize
                 "nóng 113 hoặc 0236 3822 123."
             ),
             (
-                "Công an xã cảnh báo: không cung cấp mã OTP, không chuyển tiền cho số lạ; liên hệ đường "
-                "dây nóng một một ba hoặc không hai ba sáu, ba tám hai hai, một hai ba."
+                "Công an xã cảnh báo: không cung cấp mã ô tê pê, không chuyển tiền cho số lạ; liên hệ "
+                "đường dây nóng một một ba hoặc không hai ba sáu, ba tám hai hai, một hai ba."
             ),
             id="fraud-warning",
         ),

@@ -133,6 +133,11 @@ from controller.text import normalize
             "Liên hệ không chín một hai, ba bốn năm, sáu bảy tám hoặc không chín tám bảy, sáu năm bốn, ba hai một.",
             id="two-phones",
         ),
+        pytest.param(
+            "Liên hệ 0912-345-678.",
+            "Liên hệ không chín một hai, ba bốn năm, sáu bảy tám.",
+            id="mobile-hyphens",
+        ),
     ],
 )
 def test_contacts_are_read_so_they_can_be_noted(text: str, spoken: str) -> None:

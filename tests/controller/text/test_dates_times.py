@@ -227,6 +227,11 @@ from controller.text import normalize
             "Cánh đồng rộng hai héc-ta, gieo trồng lúc sáu giờ.",
             id="two-digit-hours-not-area",
         ),
+        pytest.param(
+            "Ngày 1/2 học sinh khai giảng.",
+            "Ngày một tháng hai học sinh khai giảng.",
+            id="slash-without-fraction-word-is-date",
+        ),
     ],
 )
 def test_dates_and_times_are_read_in_full(text: str, spoken: str) -> None:

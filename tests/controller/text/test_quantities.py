@@ -190,6 +190,26 @@ from controller.text import normalize
             "Phiên bản một chấm năm của phần mềm.",
             id="dotted-not-thousands",
         ),
+        pytest.param(
+            "Hơn 1/2 số hộ đã đăng ký tham gia.",
+            "Hơn một phần hai số hộ đã đăng ký tham gia.",
+            id="fraction-before-so",
+        ),
+        pytest.param(
+            "Có 2/3 diện tích lúa bị ngập.",
+            "Có hai phần ba diện tích lúa bị ngập.",
+            id="fraction-before-dien-tich",
+        ),
+        pytest.param(
+            "Lượng mưa phổ biến 50-80 mm.",
+            "Lượng mưa phổ biến năm mươi đến tám mươi mi-li-mét.",
+            id="number-range",
+        ),
+        pytest.param(
+            "Nộp 2 ảnh 3x4.",
+            "Nộp hai ảnh ba nhân bốn.",
+            id="photo-size",
+        ),
     ],
 )
 def test_quantities_are_read_in_full(text: str, spoken: str) -> None:
