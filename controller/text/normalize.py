@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from pathlib import Path
 
 from controller.text.abbreviations import DEFAULT_ABBREVIATIONS, expand_abbreviations, load_abbreviations
 from controller.text.contacts import read_contacts
@@ -49,8 +48,3 @@ def normalize(text: str, *, abbreviations: Mapping[str, str] | None = None) -> s
     text = read_times(text)
     text = read_quantities(text)
     return _tidy(text)
-
-
-def normalize_file(path: Path, *, abbreviations: Mapping[str, str] | None = None) -> str:
-    """Normalise a UTF-8 text file; a convenience for the CLI and for checking a bulletin by eye."""
-    return normalize(path.read_text(encoding="utf-8"), abbreviations=abbreviations)
