@@ -7,7 +7,8 @@ when M ≤ 12. "1-15/7/2026" reads "từ ngày một đến ngày mười lăm t
 "2021-2026" reads "... đến ...".
 
 Clock times: "17h30", "17h30p", "7:30" and "5 giờ 30" read "H giờ M phút"; "17h" and "7h00"
-read "H giờ"; "17h30-18h" reads "... đến ...".
+read "H giờ"; "17h30-18h" reads "... đến ...". Any one- or two-digit number before "h" is hours,
+so a duration like "48h" reads "bốn mươi tám giờ".
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ ROUND_THE_CLOCK = re.compile(r"(?<=\s)24/7(?![\w/]|[.,]\d)")
 MONTH_NAME = re.compile(rf"(?<!\w)(?P<thang>(?i:tháng))\s+(?P<month>{_MONTH}){_AFTER}")
 
 _ALWAYS_ON_WORDS = frozenset({"trực", "động", "vụ", "việc", "trợ", "tuyến"})
-_HOUR = r"(?:[01]?\d|2[0-4])"
+_HOUR = r"\d\d?"
 _MINUTE = r"[0-5]\d"
 _CLOCK = rf"(?P<{{p}}hour>{_HOUR})(?:h(?P<{{p}}min>{_MINUTE})?(?:\s?(?:phút|ph|p|')(?!\w))?|:(?P<{{p}}colon>{_MINUTE}))"
 _TIME_BEFORE = r"(?<![\w/.,:])"

@@ -138,6 +138,16 @@ from controller.text import normalize
             "Liên hệ không chín một hai, ba bốn năm, sáu bảy tám.",
             id="mobile-hyphens",
         ),
+        pytest.param(
+            "Liên hệ UBND@Xa.gov.vn",
+            "Liên hệ u bê en dê a còng ích a chấm giê o vê chấm vê en",
+            id="email-uppercase",
+        ),
+        pytest.param(
+            "Điện thoại: 0236.3822.123",
+            "Điện thoại: không hai ba sáu, ba tám hai hai, một hai ba",
+            id="landline-dots",
+        ),
     ],
 )
 def test_contacts_are_read_so_they_can_be_noted(text: str, spoken: str) -> None:

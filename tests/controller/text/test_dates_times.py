@@ -232,6 +232,16 @@ from controller.text import normalize
             "Ngày một tháng hai học sinh khai giảng.",
             id="slash-without-fraction-word-is-date",
         ),
+        pytest.param(
+            "Kết quả trả sau 48h làm việc.",
+            "Kết quả trả sau bốn mươi tám giờ làm việc.",
+            id="duration-hours",
+        ),
+        pytest.param(
+            "Ngày 27 tháng 5 năm 2026, Thứ Hai.",
+            "Ngày hai mươi bảy tháng năm năm hai nghìn không trăm hai mươi sáu, Thứ Hai.",
+            id="date-in-words-numbers",
+        ),
     ],
 )
 def test_dates_and_times_are_read_in_full(text: str, spoken: str) -> None:

@@ -210,6 +210,16 @@ from controller.text import normalize
             "Nộp hai ảnh ba nhân bốn.",
             id="photo-size",
         ),
+        pytest.param(
+            "Mức hỗ trợ 1.000.000 VNĐ/tháng.",
+            "Mức hỗ trợ một triệu đồng một tháng.",
+            id="money-per-month",
+        ),
+        pytest.param(
+            "Giảm 50-80% diện tích bị sâu bệnh.",
+            "Giảm năm mươi đến tám mươi phần trăm diện tích bị sâu bệnh.",
+            id="percent-range",
+        ),
     ],
 )
 def test_quantities_are_read_in_full(text: str, spoken: str) -> None:
