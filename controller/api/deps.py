@@ -25,4 +25,5 @@ def get_session(controller: ControllerDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function" commits before the response is sent, so the client's next request sees the write.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -108,3 +108,13 @@ def test_bad_requests_get_vietnamese_errors(system: System) -> None:
     assert missing.json()["detail"] == "Không tìm thấy bản tin."
     assert system.api.get("/media/" + "0" * 64 + ".mp3").status_code == 404
     assert system.api.get("/media/..%2F..%2Fetc%2Fpasswd.mp3").status_code == 404
+
+
+def test_a_write_is_visible_to_the_very_next_request(system: System) -> None:
+    """The request's transaction commits before the response leaves, never after."""
+    for i in range(25):
+        created = system.api.post("/api/bulletins", json={**SHORT_BULLETIN, "title": f"Bản tin {i}"})
+        assert created.status_code == 201, created.text
+        fetched = system.api.get(f"/api/bulletins/{created.json()['id']}")
+        assert fetched.status_code == 200, fetched.text
+        assert fetched.json()["title"] == f"Bản tin {i}"
