@@ -110,6 +110,13 @@ class BulletinPublic(Schema):
     created_at: datetime
 
 
+class SpokenText(Schema):
+    """A bulletin's script after normalisation: what the TTS voice actually reads."""
+
+    bulletin_id: str
+    text: str
+
+
 class ScheduleCreate(Schema):
     """Book a bulletin at one instant. No villages and no agents means the whole commune."""
 

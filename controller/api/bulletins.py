@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 
 from controller.api.deps import ControllerDep, SessionDep
 from controller.db.session import transaction
-from controller.schemas import AudioAssetPublic, BulletinCreate, BulletinPublic
+from controller.schemas import AudioAssetPublic, BulletinCreate, BulletinPublic, SpokenText
 from controller.services import bulletins
 
 router = APIRouter(prefix="/api/bulletins", tags=["bulletins"])
@@ -29,6 +29,13 @@ def list_bulletins(session: SessionDep, controller: ControllerDep, topic: str | 
 def get_bulletin(bulletin_id: str, session: SessionDep, controller: ControllerDep) -> BulletinPublic:
     row = bulletins.get_bulletin(session, bulletin_id)
     return bulletins.bulletin_public(row, controller.settings.resolved_public_base_url)
+
+
+@router.get("/{bulletin_id}/spoken-text")
+def get_spoken_text(bulletin_id: str, session: SessionDep) -> SpokenText:
+    """The text exactly as the voice will read it, so the officer can correct the script first."""
+    row = bulletins.get_bulletin(session, bulletin_id)
+    return SpokenText(bulletin_id=row.id, text=bulletins.spoken_text(row))
 
 
 @router.post("/{bulletin_id}/render")

@@ -16,6 +16,7 @@ from controller.db.models import AudioAsset, Bulletin
 from controller.errors import InvalidInput, NotFound
 from controller.schemas import AudioAssetPublic, BulletinCreate, BulletinPublic, VoiceSpec
 from controller.services.geo import _add, get_commune
+from controller.text.normalize import normalize
 from protocol.messages import Priority
 
 
@@ -84,8 +85,11 @@ def bulletin_public(row: Bulletin, base_url: str) -> BulletinPublic:
 
 
 def spoken_text(row: Bulletin) -> str:
-    """What the voice reads: the title, a pause, then the body."""
-    return f"{row.title}.\n\n{row.body}"
+    """What the voice reads: the normalised title, a pause, then the normalised body.
+
+    Dates, numbers, document numbers and abbreviations are spelled out the way a speaker says them.
+    """
+    return f"{normalize(row.title)}.\n\n{normalize(row.body)}"
 
 
 def render_bulletin(session: Session, store: MediaStore, bulletin_id: str) -> AudioAsset:

@@ -118,3 +118,18 @@ def test_a_write_is_visible_to_the_very_next_request(system: System) -> None:
         fetched = system.api.get(f"/api/bulletins/{created.json()['id']}")
         assert fetched.status_code == 200, fetched.text
         assert fetched.json()["title"] == f"Bản tin {i}"
+
+
+def test_the_officer_sees_the_normalised_text_that_will_be_read(system: System) -> None:
+    body = "UBND xã thông báo: từ 17h30 ngày 27/5/2026, phí là 500.000 đồng theo Quyết định số 1369/QĐ-UBND."
+    created = system.api.post("/api/bulletins", json={**SHORT_BULLETIN, "body": body}).json()
+    spoken = system.api.get(f"/api/bulletins/{created['id']}/spoken-text").json()["text"]
+    for expected in (
+        "Ủy ban nhân dân xã",
+        "mười bảy giờ ba mươi phút",
+        "ngày hai mươi bảy tháng năm năm hai nghìn không trăm hai mươi sáu",
+        "năm trăm nghìn đồng",
+        "một nghìn ba trăm sáu mươi chín",
+    ):
+        assert expected in spoken, (expected, spoken)
+    assert not any(ch.isdigit() for ch in spoken)
