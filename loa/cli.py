@@ -46,6 +46,27 @@ def _sim(args: argparse.Namespace) -> int:
     )
 
 
+def _bulletin_check(args: argparse.Namespace) -> int:
+    from controller.errors import ControllerError
+    from controller.services.bulletin_check import check_bulletin_file, format_check
+
+    failed = False
+    for path in args.files:
+        try:
+            check = check_bulletin_file(path)
+        except FileNotFoundError:
+            print(f"== {path}: Không tìm thấy tệp.")
+            failed = True
+            continue
+        except ControllerError as exc:
+            print(f"== {path}: {exc.message_vi}")
+            failed = True
+            continue
+        print(format_check(check))
+        failed = failed or bool(check.problems)
+    return 1 if failed else 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from simulator.demo import run_demo
 
@@ -81,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the controller's data directory, to log in to its embedded broker (same machine)",
     )
     p.set_defaults(func=_sim)
+
+    p = sub.add_parser("bulletin", help="work with bulletin files")
+    bulletin = p.add_subparsers(dest="bulletin_command", required=True)
+    p = bulletin.add_parser("check", help="print the normalised text, the estimated duration and any problems")
+    p.add_argument("files", nargs="+", type=Path)
+    p.set_defaults(func=_bulletin_check)
 
     p = sub.add_parser("demo", help="controller + embedded broker + simulated agents, one bulletin end to end")
     p.add_argument("--agents", type=int, default=20)

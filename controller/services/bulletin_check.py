@@ -1,0 +1,60 @@
+"""`loa bulletin check`: what a bulletin file will sound like, before anything is rendered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from controller.audio.engine import Voice
+from controller.audio.estimate import estimate_seconds
+from controller.services.bulletins import parse_bulletin_file
+from controller.text.normalize import normalize
+from controller.topics import DEFAULT_TOPICS
+from protocol.messages import Priority
+
+MIN_SECONDS = 180.0
+MAX_SECONDS = 300.0
+
+
+@dataclass
+class BulletinCheck:
+    """The normalised text, the estimate and every problem found, in Vietnamese for the officer."""
+
+    path: Path
+    title: str
+    spoken_text: str
+    estimated_s: float
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def check_bulletin_file(path: Path) -> BulletinCheck:
+    data = parse_bulletin_file(path)
+    text = f"{normalize(data.title)}.\n\n{normalize(data.body)}"
+    estimate = estimate_seconds(text, Voice(engine=data.voice.engine, name=data.voice.name))
+    check = BulletinCheck(path=path, title=data.title, spoken_text=text, estimated_s=estimate)
+    if data.priority is not Priority.EMERGENCY and not MIN_SECONDS <= estimate <= MAX_SECONDS:
+        check.problems.append(f"Thời lượng ước tính {_mmss(estimate)} nằm ngoài khoảng 3–5 phút của một bản tin.")
+    leftover = sorted({w for w in text.split() if any(c.isdigit() for c in w)})
+    if leftover:
+        check.problems.append(f"Còn chữ số chưa được đọc thành lời: {', '.join(leftover[:10])}.")
+    if data.topic not in DEFAULT_TOPICS:
+        check.notes.append(f"Chuyên đề '{data.topic}' không thuộc danh sách mặc định; xã có thể tự thêm.")
+    return check
+
+
+def _mmss(seconds: float) -> str:
+    total = round(seconds)
+    return f"{total // 60}:{total % 60:02d}"
+
+
+def format_check(check: BulletinCheck) -> str:
+    lines = [
+        f"== {check.path.name}: {check.title}",
+        f"Thời lượng ước tính: {_mmss(check.estimated_s)}",
+        "Văn bản sẽ được đọc:",
+        check.spoken_text,
+    ]
+    lines += [f"Lưu ý: {n}" for n in check.notes]
+    lines += [f"VẤN ĐỀ: {p}" for p in check.problems] or ["Không phát hiện vấn đề."]
+    return "\n".join(lines)
