@@ -71,6 +71,8 @@ class AudioAsset(Base):
     duration_s: Mapped[float] = mapped_column(Float)
     engine: Mapped[str] = mapped_column(String(40))
     voice: Mapped[str] = mapped_column(String(80))
+    input_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    """SHA-256 of what produced it (spoken text, engine, voice, settings): equal keys reuse the asset."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

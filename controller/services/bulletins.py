@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -92,18 +93,55 @@ def spoken_text(row: Bulletin) -> str:
     return f"{normalize(row.title)}.\n\n{normalize(row.body)}"
 
 
+# Bump when synthesis or mastering changes what identical input produces.
+RENDER_PIPELINE = "espeak-peak-mp3-32k/1"
+
+
+def render_key(text: str, voice: Voice) -> str:
+    """Identifies a render by its input: spoken text, engine, voice, rate, pitch and pipeline."""
+    parts = [RENDER_PIPELINE, voice.engine, voice.name, str(voice.rate_wpm), str(voice.pitch), text]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
 def render_bulletin(session: Session, store: MediaStore, bulletin_id: str) -> AudioAsset:
-    """Synthesise the bulletin, store the MP3 content-addressed and make it the current audio."""
+    """Make the bulletin's current audio, synthesising only if this exact input was never rendered.
+
+    espeak-ng's output drifts by a few samples between calls, so without this cache every click on
+    "render" would store a new file for unchanged text.
+    """
     row = get_bulletin(session, bulletin_id)
-    rendered = render_text(spoken_text(row), Voice(engine=row.voice_engine, name=row.voice_name), store)
-    asset = AudioAsset(
-        bulletin_id=row.id,
-        sha256=rendered.sha256,
-        size_bytes=rendered.size_bytes,
-        duration_s=rendered.duration_s,
-        engine=rendered.engine,
-        voice=rendered.voice,
-    )
+    voice = Voice(engine=row.voice_engine, name=row.voice_name)
+    text = spoken_text(row)
+    key = render_key(text, voice)
+    cached = session.scalars(
+        select(AudioAsset).where(AudioAsset.input_key == key).order_by(AudioAsset.id.desc())
+    ).first()
+    if cached is not None and store.exists(cached.sha256):
+        if cached.bulletin_id == row.id:
+            row.audio_asset_id = cached.id
+            session.flush()
+            session.refresh(row)
+            return cached
+        asset = AudioAsset(
+            bulletin_id=row.id,
+            sha256=cached.sha256,
+            size_bytes=cached.size_bytes,
+            duration_s=cached.duration_s,
+            engine=cached.engine,
+            voice=cached.voice,
+            input_key=key,
+        )
+    else:
+        rendered = render_text(text, voice, store)
+        asset = AudioAsset(
+            bulletin_id=row.id,
+            sha256=rendered.sha256,
+            size_bytes=rendered.size_bytes,
+            duration_s=rendered.duration_s,
+            engine=rendered.engine,
+            voice=rendered.voice,
+            input_key=key,
+        )
     session.add(asset)
     session.flush()
     row.audio_asset_id = asset.id
