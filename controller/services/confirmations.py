@@ -121,9 +121,11 @@ def _store_confirmations(
     if not rows:
         return
     insert = _insert(session)
-    stmt = insert(PlayEvent).on_conflict_do_nothing().returning(PlayEvent.play_id, PlayEvent.event)
-    # Executemany with RETURNING: SQLAlchemy batches it ("insertmanyvalues") on both backends.
-    inserted = session.execute(stmt, rows).all()
+    table = PlayEvent.__table__
+    stmt = insert(table).on_conflict_do_nothing().returning(table.c.play_id, table.c.event)
+    # A Core executemany on the session's connection: SQLAlchemy batches it with RETURNING
+    # ("insertmanyvalues") on both backends. Through the ORM it ran one statement per row.
+    inserted = session.connection().execute(stmt, rows).all()
     result.stored += len(inserted)
     result.duplicates += len(rows) - len(inserted)
     for play_id, event in inserted:
