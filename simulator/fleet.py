@@ -16,6 +16,7 @@ from edge_agent import Agent, AgentConfig, VirtualPlayer
 
 log = logging.getLogger(__name__)
 
+AGENTS_PER_HTTP_CLIENT = 50
 MILESTONES = ("connected", "manifest", "downloaded", "started", "finished", "confirmed", "failed", "rejected")
 
 
@@ -71,7 +72,7 @@ class Fleet:
         self.players: dict[str, VirtualPlayer] = {}
         self.pin_factories: dict[str, MockFactory] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        self._http: httpx.AsyncClient | None = None
+        self._http: list[httpx.AsyncClient] = []
 
     def _listener(self, agent_id: str, event: str) -> None:
         self.progress.record(agent_id, event)
@@ -96,7 +97,10 @@ class Fleet:
         )
 
     async def start(self) -> None:
-        self._http = httpx.AsyncClient(timeout=30)
+        # One HTTP client per group of agents. A single shared client's pool rescans every queued
+        # request against every connection, which grew with the square of the fleet (benchmarks/README.md).
+        groups = max(1, -(-len(self.agent_ids) // AGENTS_PER_HTTP_CLIENT))
+        self._http = [httpx.AsyncClient(timeout=30) for _ in range(groups)]
         for agent_id in self.agent_ids:
             player = VirtualPlayer(speed=self.spec.speed)
             pins = MockFactory()
@@ -104,7 +108,7 @@ class Fleet:
                 self._config(agent_id),
                 player=player,
                 pin_factory=pins,
-                http=self._http,
+                http=self._http[len(self.agents) // AGENTS_PER_HTTP_CLIENT],
                 listener=self._listener,
             )
             self.players[agent_id] = player
@@ -119,8 +123,8 @@ class Fleet:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for pins in self.pin_factories.values():
             pins.close()
-        if self._http is not None:
-            await self._http.aclose()
+        await asyncio.gather(*(client.aclose() for client in self._http))
+        self._http = []
 
     async def wait_for(self, milestone: str, count: int, timeout: float) -> bool:
         """Wait until `count` agents reached `milestone`; False on timeout."""
