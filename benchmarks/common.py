@@ -3,34 +3,16 @@
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
-import tempfile
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from loa.errors import LoaError
+from simulator.local import mosquitto_exe, private_mosquitto
+
 Out = Callable[[str], None]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
 def mosquitto_version(exe: str) -> str:
@@ -43,35 +25,14 @@ def mosquitto_version(exe: str) -> str:
 
 
 @contextmanager
-def private_mosquitto() -> Iterator[tuple[str, str]]:
-    """A Mosquitto of our own on a free loopback port. Yields (mqtt URL, version line); stopped on exit."""
-    exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    if not Path(exe).exists():
-        raise SystemExit("mosquitto is not installed (apt-get install mosquitto)")
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="loa-bench-mosquitto-") as workdir:
-        conf = Path(workdir) / "mosquitto.conf"
-        conf.write_text(
-            f"listener {port} 127.0.0.1\n"
-            "allow_anonymous true\n"
-            "max_queued_messages 100000\n"
-            "persistence false\n"
-            "log_dest stderr\n"
-            "log_type error\n"
-            "log_type warning\n"
-        )
-        with (Path(workdir) / "mosquitto.log").open("wb") as log:
-            proc = subprocess.Popen([exe, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
-            try:
-                _wait_for_port(port)
-                yield f"mqtt://127.0.0.1:{port}", mosquitto_version(exe)
-            finally:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+def mosquitto_for_benchmark() -> Iterator[tuple[str, str]]:
+    """A private Mosquitto (see simulator.local). Yields (mqtt URL, version line); stopped on exit."""
+    try:
+        exe = mosquitto_exe()
+    except LoaError as exc:
+        raise SystemExit(str(exc)) from None
+    with private_mosquitto() as port:
+        yield f"mqtt://127.0.0.1:{port}", mosquitto_version(exe)
 
 
 def machine() -> str:

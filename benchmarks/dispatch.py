@@ -43,7 +43,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import distinct, func, select
 
-from benchmarks.common import Out, free_port, machine, private_mosquitto, stamp, table
+from benchmarks.common import Out, machine, mosquitto_for_benchmark, stamp, table
 from controller.app import create_app
 from controller.config import Settings
 from controller.db.models import Play, PlayEvent
@@ -55,6 +55,7 @@ from protocol import ManifestPlay, ScheduleManifest, Signer, Topics
 from protocol.signing import generate_private_key
 from simulator.demo import seed_commune
 from simulator.fleet import Fleet, FleetSpec
+from simulator.local import free_port
 
 SHORT_BULLETIN = {
     "title": "Cảnh giác lừa đảo qua điện thoại",
@@ -459,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     out: Out = print
     ok = True
     summary: list[list[object]] = []
-    with private_mosquitto() as (broker_url, version), tempfile.TemporaryDirectory(prefix="loa-bench-") as tmp:
+    with mosquitto_for_benchmark() as (broker_url, version), tempfile.TemporaryDirectory(prefix="loa-bench-") as tmp:
         out(f"benchmarks.dispatch {stamp()}: broker {version} at {broker_url}; {machine()}")
         payload = manifest_sized_payload("b00000000-0001", "bench00000000/loa/v1", "http://127.0.0.1:8000")
         for n in args.agents:

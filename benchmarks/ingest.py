@@ -38,7 +38,7 @@ from controller.db.base import UtcDateTime
 from controller.db.migrate import upgrade
 from controller.db.models import Agent, AudioAsset, Bulletin, Commune, Play, PlayEvent, Province
 from controller.db.session import make_engine, make_session_factory, transaction
-from controller.services.confirmations import ingest
+from controller.services.confirmations import ingest, play_event_row
 from loa.clock import utcnow
 from protocol import Confirmation
 from protocol import PlayEvent as Event
@@ -149,24 +149,7 @@ def batches(items: Sequence[Confirmation], size: int) -> Iterator[Batch]:
 
 def plain_rows(batch: Batch) -> list[dict[str, Any]]:
     now = utcnow()
-    rows = []
-    for _agent, c in batch:
-        assert isinstance(c, Confirmation)
-        rows.append(
-            {
-                "msg_id": c.msg_id,
-                "play_id": c.play_id,
-                "agent_id": c.agent_id,
-                "event": c.event.value,
-                "at": c.at,
-                "started_at": c.started_at,
-                "ended_at": c.ended_at,
-                "duration_played_s": c.duration_played_s,
-                "reason": c.reason,
-                "received_at": now,
-            }
-        )
-    return rows
+    return [play_event_row(c, now) for _agent, c in batch if isinstance(c, Confirmation)]
 
 
 def timed(fn: Callable[[], None]) -> float:

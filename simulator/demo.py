@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import tempfile
 import time
 import uuid
@@ -22,16 +21,11 @@ from controller.server import ServerThread
 from controller.services.bulletins import parse_bulletin_file
 from loa.clock import utcnow
 from simulator.fleet import Fleet, FleetSpec
+from simulator.local import free_port
 
 BULLETINS_DIR = Path(__file__).resolve().parents[1] / "bulletins"
 VILLAGES = ("Thôn Đông", "Thôn Tây", "Thôn Nam", "Thôn Bắc")
 Out = Callable[[str], None]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def sample_bulletin() -> Path:

@@ -91,6 +91,22 @@ def _touch_agents(session: Session, seen: dict[str, datetime], now: datetime) ->
             agent.last_seen_at = last
 
 
+def play_event_row(c: Confirmation, received_at: datetime) -> dict[str, Any]:
+    """The `play_event` row a confirmation becomes."""
+    return {
+        "msg_id": c.msg_id,
+        "play_id": c.play_id,
+        "agent_id": c.agent_id,
+        "event": c.event.value,
+        "at": c.at,
+        "started_at": c.started_at,
+        "ended_at": c.ended_at,
+        "duration_played_s": c.duration_played_s,
+        "reason": c.reason,
+        "received_at": received_at,
+    }
+
+
 def _store_confirmations(
     session: Session, confirmations: list[Confirmation], now: datetime, result: IngestResult
 ) -> None:
@@ -104,20 +120,7 @@ def _store_confirmations(
             result.dropped += 1
             continue
         by_key.setdefault((c.play_id, c.event.value), c)
-        rows.append(
-            {
-                "msg_id": c.msg_id,
-                "play_id": c.play_id,
-                "agent_id": c.agent_id,
-                "event": c.event.value,
-                "at": c.at,
-                "started_at": c.started_at,
-                "ended_at": c.ended_at,
-                "duration_played_s": c.duration_played_s,
-                "reason": c.reason,
-                "received_at": now,
-            }
-        )
+        rows.append(play_event_row(c, now))
     if not rows:
         return
     insert = _insert(session)

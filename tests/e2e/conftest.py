@@ -16,7 +16,8 @@ from controller.app import create_app
 from controller.config import Settings
 from controller.runtime import Controller
 from controller.server import ServerThread
-from tests.conftest import BrokerEndpoint, free_port
+from simulator.local import free_port
+from tests.conftest import BrokerEndpoint
 
 SHORT_BULLETIN = {
     "title": "Cảnh giác lừa đảo qua điện thoại",
