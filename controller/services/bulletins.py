@@ -16,7 +16,7 @@ from controller.audio import MediaStore, Voice, render_text
 from controller.db.models import AudioAsset, Bulletin
 from controller.errors import InvalidInput, NotFound
 from controller.schemas import AudioAssetPublic, BulletinCreate, BulletinPublic, VoiceSpec
-from controller.services.geo import _add, get_commune
+from controller.services.geo import add_unique, get_commune
 from controller.text.normalize import normalize
 from protocol.messages import Priority
 
@@ -36,7 +36,7 @@ def create_bulletin(session: Session, data: BulletinCreate) -> Bulletin:
         voice_engine=data.voice.engine,
         voice_name=data.voice.name,
     )
-    _add(session, row, f"bulletin {row.id}", f"Bản tin {row.id}")
+    add_unique(session, row, f"bulletin {row.id}", f"Bản tin {row.id}")
     return row
 
 

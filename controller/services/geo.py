@@ -13,7 +13,8 @@ from controller.errors import Conflict, NotFound
 from controller.schemas import AgentCreate, CommuneCreate, ProvinceCreate, VillageCreate
 
 
-def _add(session: Session, row: object, what_en: str, what_vi: str) -> None:
+def add_unique(session: Session, row: object, what_en: str, what_vi: str) -> None:
+    """Insert `row`; a unique-constraint clash becomes a Conflict the officer can read."""
     session.add(row)
     try:
         with session.begin_nested():
@@ -24,21 +25,21 @@ def _add(session: Session, row: object, what_en: str, what_vi: str) -> None:
 
 def create_province(session: Session, data: ProvinceCreate) -> Province:
     row = Province(code=data.code, name=data.name)
-    _add(session, row, f"province {data.code}", f"Tỉnh mã {data.code}")
+    add_unique(session, row, f"province {data.code}", f"Tỉnh mã {data.code}")
     return row
 
 
 def create_commune(session: Session, data: CommuneCreate) -> Commune:
     get_province(session, data.province_id)
     row = Commune(province_id=data.province_id, code=data.code, name=data.name)
-    _add(session, row, f"commune {data.code}", f"Xã mã {data.code}")
+    add_unique(session, row, f"commune {data.code}", f"Xã mã {data.code}")
     return row
 
 
 def create_village(session: Session, data: VillageCreate) -> Village:
     get_commune(session, data.commune_id)
     row = Village(commune_id=data.commune_id, name=data.name)
-    _add(session, row, f"village {data.name}", f"Thôn {data.name}")
+    add_unique(session, row, f"village {data.name}", f"Thôn {data.name}")
     return row
 
 
@@ -52,7 +53,7 @@ def register_agent(session: Session, data: AgentCreate) -> Agent:
                 "Thôn đã chọn không thuộc xã này.",
             )
     row = Agent(**data.model_dump())
-    _add(session, row, f"agent {data.id}", f"Cụm loa {data.id}")
+    add_unique(session, row, f"agent {data.id}", f"Cụm loa {data.id}")
     return row
 
 
