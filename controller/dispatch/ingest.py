@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,7 +14,7 @@ from controller.db.session import transaction
 from controller.services.confirmations import IngestResult, ingest
 from loa.clock import Clock
 from protocol import Channel, ProtocolError, Topics, decode_agent_message
-from protocol.messages import AgentMessage
+from protocol.messages import AgentMessage, SecurityEvent
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ class Ingestor:
         self._queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue()  # None stops the worker
         self._thread: threading.Thread | None = None
         self.totals = IngestResult()
+        # The latest rejections agents reported; bounded, so a long-running controller never grows.
+        self.security_events: deque[SecurityEvent] = deque(maxlen=1000)
         self._idle = threading.Condition()
         self._pending = 0
 
@@ -126,6 +129,6 @@ class Ingestor:
         self.totals.stored += result.stored
         self.totals.duplicates += result.duplicates
         self.totals.dropped += result.dropped
-        self.totals.security_events.extend(result.security_events)
+        self.security_events.extend(result.security_events)
         if self._on_result:
             self._on_result(result)

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from controller.audio import MediaStore, Voice, render_text
+from controller.audio import MediaStore, RenderedAudio, Voice, render_text
 from controller.db.models import AudioAsset, Bulletin
 from controller.errors import InvalidInput, NotFound
 from controller.schemas import AudioAssetPublic, BulletinCreate, BulletinPublic, VoiceSpec
@@ -116,32 +116,25 @@ def render_bulletin(session: Session, store: MediaStore, bulletin_id: str) -> Au
     cached = session.scalars(
         select(AudioAsset).where(AudioAsset.input_key == key).order_by(AudioAsset.id.desc())
     ).first()
+    source: AudioAsset | RenderedAudio
     if cached is not None and store.exists(cached.sha256):
         if cached.bulletin_id == row.id:
             row.audio_asset_id = cached.id
             session.flush()
             session.refresh(row)
             return cached
-        asset = AudioAsset(
-            bulletin_id=row.id,
-            sha256=cached.sha256,
-            size_bytes=cached.size_bytes,
-            duration_s=cached.duration_s,
-            engine=cached.engine,
-            voice=cached.voice,
-            input_key=key,
-        )
+        source = cached  # same input rendered for another bulletin: share the file
     else:
-        rendered = render_text(text, voice, store)
-        asset = AudioAsset(
-            bulletin_id=row.id,
-            sha256=rendered.sha256,
-            size_bytes=rendered.size_bytes,
-            duration_s=rendered.duration_s,
-            engine=rendered.engine,
-            voice=rendered.voice,
-            input_key=key,
-        )
+        source = render_text(text, voice, store)
+    asset = AudioAsset(
+        bulletin_id=row.id,
+        sha256=source.sha256,
+        size_bytes=source.size_bytes,
+        duration_s=source.duration_s,
+        engine=source.engine,
+        voice=source.voice,
+        input_key=key,
+    )
     session.add(asset)
     session.flush()
     row.audio_asset_id = asset.id

@@ -56,7 +56,7 @@ class Attacker:
 
 def security_reasons(system: System) -> list[str]:
     system.controller.ingestor.wait_idle(10)
-    return [e.reason for e in system.controller.ingestor.totals.security_events]
+    return [e.reason for e in system.controller.ingestor.security_events]
 
 
 def book(system: System, bulletin_id: str, commune_id: int, seconds_ahead: float) -> int:
