@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from controller.errors import AudioError
+
 DEFAULT_RATE_WPM = 120
 """espeak-ng's `wpm` counts English words. For Vietnamese it gives about 160 syllables a minute, so a
 650-word bulletin lasts about four minutes: unhurried enough for horns that echo between houses."""
@@ -35,16 +37,36 @@ class Synthesis:
 
     @property
     def duration_s(self) -> float:
+        """Seconds of audio in `pcm`."""
         return len(self.pcm) / (self.sample_rate * self.channels * self.sample_width)
 
 
+class EngineUnavailable(AudioError):
+    """The engine cannot speak right now (service unreachable, program or model missing), though the request
+    itself is fine. `render_text` answers this, and only this, by falling back to the offline espeak-ng voice."""
+
+
 class TtsEngine(Protocol):
-    """Turns text into speech. Implementations: espeak-ng now; edge-tts, Piper and uploads later.
+    """Turns text into speech. Implementations: espeak-ng, edge-tts and Piper (uploads skip synthesis).
 
     `synthesize` blocks; it raises `AudioError` (with `message_vi`) for empty text, an unknown voice or
-    an engine failure, and must be safe to call from several threads.
+    bad parameters, `EngineUnavailable` when the engine itself cannot run, and must be safe to call from
+    several threads.
     """
 
     name: str
 
     def synthesize(self, text: str, voice: Voice) -> Synthesis: ...
+
+
+def empty_text() -> AudioError:
+    """The error every engine raises for text with nothing to read."""
+    return AudioError("nothing to synthesise: empty text", "Bản tin không có nội dung để đọc.")
+
+
+def check_voice_engine(engine: str, voice: Voice) -> None:
+    """Refuse a voice meant for another engine."""
+    if voice.engine != engine:
+        raise AudioError(
+            f"voice for engine {voice.engine!r} given to {engine}", f"Giọng đọc không thuộc bộ đọc {engine}."
+        )

@@ -6,7 +6,7 @@ import ctypes
 import threading
 from typing import Any, ClassVar
 
-from controller.audio.engine import Synthesis, Voice
+from controller.audio.engine import Synthesis, Voice, check_voice_engine, empty_text
 from controller.errors import AudioError
 
 VOICES = {"vi": "miền Bắc", "vi-vn-x-central": "miền Trung", "vi-vn-x-south": "miền Nam"}
@@ -117,17 +117,14 @@ class EspeakEngine:
     def synthesize(self, text: str, voice: Voice) -> Synthesis:
         text = text.replace("\x00", " ").strip()
         if not text:
-            raise AudioError("nothing to synthesise: empty text", "Bản tin không có nội dung để đọc.")
+            raise empty_text()
         if len(text) > MAX_TEXT_CHARS:
             raise AudioError(
                 f"text too long for one synthesis: {len(text)} > {MAX_TEXT_CHARS} characters",
                 f"Bản tin quá dài ({len(text)} ký tự). Hãy chia thành nhiều bản tin, "
                 f"mỗi bản dưới {MAX_TEXT_CHARS} ký tự.",
             )
-        if voice.engine != self.name:
-            raise AudioError(
-                f"voice for engine {voice.engine!r} given to {self.name}", f"Giọng đọc không thuộc bộ đọc {self.name}."
-            )
+        check_voice_engine(self.name, voice)
         if voice.name not in VOICES:
             raise _no_voice(voice.name)
         if not RATE_RANGE[0] <= voice.rate_wpm <= RATE_RANGE[1]:

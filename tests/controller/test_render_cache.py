@@ -11,20 +11,23 @@ from controller.audio import MediaStore
 from controller.db.models import AudioAsset, Bulletin
 from controller.db.session import transaction
 from controller.schemas import BulletinCreate, VoiceSpec
+from controller.services.access import Actor
 from controller.services.bulletins import create_bulletin, render_bulletin
 
 
 def make(factory: sessionmaker[Session], body: str, voice: str = "vi") -> str:
     with transaction(factory) as s:
         b = create_bulletin(
-            s, BulletinCreate(title="Thông báo", topic="an-ninh-mang", body=body, voice=VoiceSpec(name=voice))
+            s,
+            BulletinCreate(title="Thông báo", topic="an-ninh-mang", body=body, voice=VoiceSpec(name=voice)),
+            Actor.system(),
         )
         return b.id
 
 
 def render(factory: sessionmaker[Session], store: MediaStore, bulletin_id: str) -> AudioAsset:
     with transaction(factory) as s:
-        return render_bulletin(s, store, bulletin_id)
+        return render_bulletin(s, store, bulletin_id)[0]
 
 
 def test_identical_input_is_a_cache_hit(session_factory: sessionmaker[Session], tmp_path: Path) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from controller.audio import EspeakEngine, TtsEngine, Voice
+from controller.audio import EdgeTtsEngine, EspeakEngine, TtsEngine, Voice
+from tests.controller.audio.microsoft import FakeMicrosoft
 
 # About 120 words of plain bulletin Vietnamese (a word per syllable, as Vietnamese is written).
 TEXT_120_WORDS = (
@@ -16,6 +17,9 @@ TEXT_120_WORDS = (
     "quen biết gửi tới. Khi thấy tin nhắn vay tiền gấp từ tài khoản của người thân, hãy gọi điện lại theo "
     "số quen thuộc để hỏi cho rõ trước khi chuyển tiền. Mỗi người dân tỉnh táo là một lá chắn vững chắc."
 )
+
+TEXT_30_S = ". ".join(TEXT_120_WORDS.split(". ")[:4]) + "."
+"""The first four sentences: about 30 seconds of espeak-ng speech, to keep mastering tests quick."""
 
 
 def espeak_voice(name: str = "vi", **params: int) -> Voice:
@@ -30,5 +34,13 @@ class EngineCase:
     voice: Voice
 
 
-# Every TtsEngine runs the same contract suite; edge-tts and Piper join this table when they arrive.
-ENGINE_CASES = {"espeak-ng": EngineCase(EspeakEngine, espeak_voice())}
+def edge_engine() -> EdgeTtsEngine:
+    """edge-tts talking to the stand-in Microsoft service (real MP3 in, real decoding)."""
+    return EdgeTtsEngine(stream=FakeMicrosoft(), backoff_s=0.01)
+
+
+# Every TtsEngine runs the same contract suite. Piper is absent: neither it nor a model is installable here.
+ENGINE_CASES = {
+    "espeak-ng": EngineCase(EspeakEngine, espeak_voice()),
+    "edge-tts": EngineCase(edge_engine, Voice(engine="edge-tts", name="vi-VN-HoaiMyNeural")),
+}

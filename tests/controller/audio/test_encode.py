@@ -8,7 +8,8 @@ import pytest
 
 from controller.audio import EspeakEngine, Synthesis, decode_mp3, encode_mp3, probe_mp3_duration
 from controller.errors import AudioError
-from tests.controller.audio.samples import TEXT_120_WORDS, espeak_voice
+from tests.controller.audio.loudness import TRUE_PEAK_CEILING, assert_broadcast_ready
+from tests.controller.audio.samples import TEXT_30_S, espeak_voice
 
 MPEG2_LAYER3_KBPS = (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
 MPEG2_RATES = (22050, 24000, 16000)
@@ -35,7 +36,7 @@ def mp3_frames(data: bytes) -> list[tuple[int, int, bool]]:
 
 @pytest.fixture(scope="module")
 def speech(espeak: EspeakEngine) -> Synthesis:
-    return espeak.synthesize(TEXT_120_WORDS, espeak_voice())
+    return espeak.synthesize(TEXT_30_S, espeak_voice())
 
 
 def padded(synthesis: Synthesis, seconds: float) -> Synthesis:
@@ -59,20 +60,25 @@ def test_mp3_is_mono_32kbps_at_22khz_and_decodes_to_its_duration(speech: Synthes
     assert (decoded.channels, decoded.frame_rate) == (1, 22050)
     assert len(decoded) / 1000 == pytest.approx(encoded.duration_s, abs=0.05)
     assert len(encoded.data) / encoded.duration_s == pytest.approx(4000, rel=0.03)  # 5 min ≈ 1.2 MB
+    assert encoded.data[:3] != b"ID3"  # no tag: every byte is audio
 
 
-def test_peaks_are_normalised_to_about_minus_one_dbfs(speech: Synthesis) -> None:
-    quiet = Synthesis(
-        pcm=_scaled(speech.pcm, 0.1),  # a quiet engine is brought up to the same peak
+@pytest.mark.parametrize("factor", [1.0, 0.1], ids=["as-spoken", "20-dB-quieter"])
+def test_speech_masters_to_minus_16_lufs_under_the_true_peak_ceiling(speech: Synthesis, factor: float) -> None:
+    """A loud engine and a quiet one come out equally loud, and the MP3 itself never peaks over -1.5 dBTP."""
+    source = Synthesis(
+        pcm=_scaled(speech.pcm, factor),
         sample_rate=speech.sample_rate,
         channels=1,
         sample_width=2,
         engine=speech.engine,
         voice=speech.voice,
     )
-    for source in (speech, quiet):
-        decoded = decode_mp3(encode_mp3(source).data)
-        assert decoded.max_dBFS == pytest.approx(-1.0, abs=0.6)
+    encoded = encode_mp3(source)
+    lufs, peak = assert_broadcast_ready(encoded.data, encoded.duration_s)
+    assert encoded.lufs == pytest.approx(lufs, abs=0.15)  # what we report is what an independent analyser reads
+    assert encoded.true_peak_dbtp == pytest.approx(peak, abs=0.15)
+    assert decode_mp3(encoded.data).max_dBFS <= TRUE_PEAK_CEILING
 
 
 def _scaled(pcm: bytes, factor: float) -> bytes:
@@ -98,10 +104,11 @@ def test_stereo_48khz_input_comes_out_mono_22khz(speech: Synthesis) -> None:
 
 
 def test_the_mastering_step_can_be_replaced(speech: Synthesis) -> None:
-    """The seam for loudness mastering: `master=` gets the PCM and its result is what is encoded."""
+    """The `master=` seam: it gets the PCM, its result is what is encoded, and the MP3 is still measured."""
     encoded = encode_mp3(speech, master=lambda segment: segment.set_channels(1)[:2000])
     assert encoded.duration_s == 2.0
     assert probe_mp3_duration(encoded.data) == pytest.approx(2.0, abs=0.05)
+    assert encoded.lufs is not None and encoded.lufs < -16.5  # unmastered espeak-ng reads about -19 LUFS
 
 
 def test_probe_reads_the_duration_back_without_ffprobe(speech: Synthesis, monkeypatch: pytest.MonkeyPatch) -> None:
