@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,6 +32,18 @@ class Settings(BaseSettings):
     manifest_horizon_hours: float = 72.0
     manifest_refresh_s: float = 300.0
     play_grace_s: float = 60.0
+    missed_grace_s: float = Field(default=600.0, description="after slot end, an unconfirmed play is missed")
+    expansion_refresh_s: float = Field(default=900.0, description="how often recurring programmes are expanded")
+    scheduler_lease_s: float = Field(default=60.0, description="single-scheduler lease length in the database")
+    bulletin_min_s: float = Field(default=180.0, description="shortest allowed non-emergency bulletin")
+    bulletin_max_s: float = Field(default=300.0, description="longest allowed non-emergency bulletin")
+    admin_username: str | None = Field(default=None, description="create this admin at start if no user exists")
+    admin_password: SecretStr | None = None
+    session_https_only: bool = Field(default=False, description="mark the session cookie Secure (behind HTTPS)")
+    session_max_age_s: int = 12 * 3600
+    piper_model_dir: Path | None = Field(default=None, description="where Piper voice models (.onnx) live")
+    piper_program: str = "piper"
+    jingles_dir: Path | None = Field(default=None, description="jingle files; default: the shipped bulletins/jingles")
 
     @property
     def resolved_database_url(self) -> str:

@@ -14,9 +14,25 @@ class ControllerError(LoaError):
         super().__init__(message)
         self.message_vi = message_vi or message
 
+    def details(self) -> dict[str, object]:
+        """Extra JSON fields for the API's error body."""
+        return {}
+
 
 class NotFound(ControllerError, LookupError):
     status_code = 404
+
+
+class Unauthorized(ControllerError, PermissionError):
+    """No valid login."""
+
+    status_code = 401
+
+
+class Forbidden(ControllerError, PermissionError):
+    """Logged in, but this role or commune may not do it."""
+
+    status_code = 403
 
 
 class InvalidInput(ControllerError, ValueError):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
 
+from controller.scheduling.recurrence import Recurrence
 from protocol.messages import Priority, UtcInstant
 from protocol.topics import AGENT_ID_PATTERN
 
@@ -63,16 +65,46 @@ class AgentCreate(Schema):
     longitude: float | None = Field(default=None, ge=-180, le=180)
 
 
+CLOCK_SKEW_LIMIT_S = 1.0
+"""Neighbouring horns more than this far apart echo."""
+
+
 class AgentPublic(AgentCreate):
     status: str
     last_seen_at: datetime | None
     version: str
     manifest_revision: int
+    clock_offset_s: float | None = None
+    volume: int | None = None
+    current_play_id: str | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def clock_skewed(self) -> bool:
+        """Flagged when the agent's clock is more than 1 s from the controller's."""
+        return self.clock_offset_s is not None and abs(self.clock_offset_s) > CLOCK_SKEW_LIMIT_S
 
 
 class VoiceSpec(Schema):
+    """Engine and voice. The voice carries the accent: espeak-ng `vi` (Bắc), `vi-vn-x-central` (Trung),
+    `vi-vn-x-south` (Nam); edge-tts `vi-VN-HoaiMyNeural` (nữ), `vi-VN-NamMinhNeural` (nam)."""
+
     engine: str = Field(default="espeak-ng", max_length=40)
     name: str = Field(default="vi", max_length=80)
+    rate_wpm: int | None = Field(default=None, ge=60, le=300)
+    pitch: int | None = Field(default=None, ge=0, le=99)
+
+
+JingleName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")]
+
+
+class BulletinStatus(StrEnum):
+    """Approval state. Only `approved` bulletins can be scheduled."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
 
 
 class BulletinCreate(Schema):
@@ -85,6 +117,47 @@ class BulletinCreate(Schema):
     priority: Priority = Priority.NORMAL
     language: str = Field(default="vi", max_length=16)
     voice: VoiceSpec = Field(default_factory=VoiceSpec)
+    intro_jingle: JingleName | None = None
+    outro_jingle: JingleName | None = None
+
+
+class BulletinUpdate(Schema):
+    """A change to a bulletin. Any change to a submitted or approved bulletin returns it to draft."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    topic: Slug | None = None
+    body: str | None = Field(default=None, min_length=1, max_length=50_000)
+    legal_references: list[str] | None = None
+    priority: Priority | None = None
+    language: str | None = Field(default=None, max_length=16)
+    voice: VoiceSpec | None = None
+    intro_jingle: JingleName | None = None
+    outro_jingle: JingleName | None = None
+
+
+class SubmitRequest(Schema):
+    duration_override: str = Field(
+        default="", max_length=1000, description="Lý do phát bản tin ngoài khoảng 3–5 phút, nếu có"
+    )
+
+
+class ReviewRequest(Schema):
+    comment: str = Field(default="", max_length=2000)
+
+
+class EstimateRequest(Schema):
+    """Text as the officer types it, for a live duration estimate."""
+
+    title: str = Field(default="", max_length=300)
+    body: str = Field(default="", max_length=50_000)
+    voice: VoiceSpec = Field(default_factory=VoiceSpec)
+    priority: Priority = Priority.NORMAL
+
+
+class EstimatePublic(Schema):
+    spoken_text: str
+    estimated_s: float
+    problems: list[str]
 
 
 class AudioAssetPublic(Schema):
@@ -94,6 +167,11 @@ class AudioAssetPublic(Schema):
     engine: str
     voice: str
     url: str
+    lufs: float | None = None
+    true_peak_dbtp: float | None = None
+    source: str = "tts"
+    fallback_from: str | None = None
+    fallback_reason: str | None = None
 
 
 class BulletinPublic(Schema):
@@ -106,8 +184,26 @@ class BulletinPublic(Schema):
     priority: Priority
     language: str
     voice: VoiceSpec
+    intro_jingle: str | None = None
+    outro_jingle: str | None = None
     audio: AudioAssetPublic | None
+    status: BulletinStatus = BulletinStatus.DRAFT
+    review_comment: str = ""
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    duration_override: str = ""
+    created_by: str | None = None
     created_at: datetime
+    updated_at: datetime | None = None
+
+
+class AuditEventPublic(Schema):
+    at: datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    detail: str
 
 
 class SpokenText(Schema):
@@ -189,6 +285,167 @@ class BroadcastLogEntry(Schema):
     ended_at: datetime | None
     duration_played_s: float | None
     status: str
+
+
+HHMM = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="GG:PP, giờ địa phương")]
+
+
+class SlotCreate(Schema):
+    """A daily broadcast session (khung giờ), e.g. Sáng 05:30 for 30 minutes."""
+
+    commune_id: int
+    name: str = Field(min_length=1, max_length=80)
+    start_time: HHMM
+    length_min: int = Field(ge=1, le=240)
+
+
+class SlotPublic(SlotCreate):
+    id: int
+
+
+class GroupCreate(Schema):
+    """A named set of clusters, as a programme target."""
+
+    commune_id: int
+    name: str = Field(min_length=1, max_length=120)
+    agent_ids: list[str] = Field(min_length=1)
+
+
+class GroupPublic(GroupCreate):
+    id: int
+
+
+class Target(Schema):
+    """Where a programme plays. All empty means the whole commune; otherwise the union of what is named."""
+
+    village_ids: list[int] = Field(default_factory=list)
+    agent_ids: list[str] = Field(default_factory=list)
+    group_ids: list[int] = Field(default_factory=list)
+
+    @property
+    def whole_commune(self) -> bool:
+        return not (self.village_ids or self.agent_ids or self.group_ids)
+
+
+class Origin(StrEnum):
+    """Which tier issued a programme's content."""
+
+    COMMUNE = "commune"
+    PROVINCE = "province"
+    CENTRAL = "central"
+
+
+class ProgrammeCreate(Schema):
+    """An ordered playlist of approved bulletins, placed in a slot, with a recurrence and a target.
+
+    `acknowledged` lists the codes of conflicts the officer has seen and accepts (see `ProgrammeIssue`).
+    """
+
+    commune_id: int
+    slot_id: int
+    name: str = Field(min_length=1, max_length=200)
+    bulletin_ids: list[str] = Field(min_length=1, max_length=50)
+    recurrence: Recurrence = Field(default_factory=Recurrence)
+    target: Target = Field(default_factory=Target)
+    origin: Origin = Origin.COMMUNE
+    acknowledged: list[str] = Field(default_factory=list)
+
+
+class ProgrammePublic(Schema):
+    id: int
+    commune_id: int
+    slot_id: int
+    slot_name: str
+    name: str
+    bulletin_ids: list[str]
+    recurrence: Recurrence
+    recurrence_vi: str
+    target: Target
+    origin: Origin
+    active: bool
+    created_by: str | None
+
+
+class IssueKind(StrEnum):
+    """A conflict must be acknowledged before saving; a warning is shown but does not block."""
+
+    CONFLICT = "conflict"
+    WARNING = "warning"
+    REFUSAL = "refusal"
+    """Cannot be acknowledged away: quiet hours, unapproved bulletins."""
+
+
+class ProgrammeIssue(Schema):
+    """One problem found before saving, with a stable `code` the officer acknowledges."""
+
+    code: str
+    kind: IssueKind
+    message_vi: str
+    message: str
+
+
+class ProgrammeCheck(Schema):
+    issues: list[ProgrammeIssue]
+    plays_in_horizon: int
+    clusters: int
+
+    @property
+    def blocking(self) -> list[ProgrammeIssue]:
+        return [i for i in self.issues if i.kind is not IssueKind.WARNING]
+
+
+class InterruptPolicyName(StrEnum):
+    RESUME = "resume"
+    SKIP = "skip"
+
+
+class EmergencyRequest(Schema):
+    """A play-now of an approved bulletin to chosen clusters, preempting whatever plays there."""
+
+    commune_id: int
+    bulletin_id: str
+    target: Target = Field(default_factory=Target)
+    interrupted: InterruptPolicyName = InterruptPolicyName.RESUME
+
+
+class EmergencyPreview(Schema):
+    """What an emergency would do, and the token that confirms it (valid for two minutes)."""
+
+    bulletin_title: str
+    clusters: list[str]
+    confirm_token: str
+
+
+class EmergencyConfirm(Schema):
+    confirm_token: str
+
+
+class EmergencyPublic(Schema):
+    id: int
+    commune_id: int
+    bulletin_id: str
+    clusters: list[str]
+    interrupted: str
+    created_by: str
+    created_at: datetime
+    stopped_at: datetime | None
+
+
+class StopAllRequest(Schema):
+    """The kill switch: silence every cluster of a commune (or the listed ones) now."""
+
+    commune_id: int
+    agent_ids: list[str] = Field(default_factory=list)
+
+
+class StopAllResult(Schema):
+    clusters: list[str]
+    stopped_at: datetime
+
+
+class QuietHours(Schema):
+    start: HHMM = "21:00"
+    end: HHMM = "05:00"
 
 
 class ErrorPublic(Schema):

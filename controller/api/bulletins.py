@@ -1,50 +1,213 @@
-"""Bulletins and their audio."""
+"""Bulletins: writing, audio, approval, files."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, UploadFile
+from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
-from controller.api.deps import ControllerDep, SessionDep
+from controller.api.deps import ControllerDep, CurrentActor, SessionDep
+from controller.audio.engine import DEFAULT_PITCH, DEFAULT_RATE_WPM, Voice
+from controller.audio.estimate import estimate_seconds
 from controller.db.session import transaction
-from controller.schemas import AudioAssetPublic, BulletinCreate, BulletinPublic, SpokenText
-from controller.services import bulletins
+from controller.errors import InvalidInput
+from controller.schemas import (
+    AudioAssetPublic,
+    AuditEventPublic,
+    BulletinCreate,
+    BulletinPublic,
+    BulletinStatus,
+    BulletinUpdate,
+    EstimatePublic,
+    EstimateRequest,
+    ReviewRequest,
+    SpokenText,
+    SubmitRequest,
+)
+from controller.services import approval, audit, bulletin_files, bulletins
+from controller.services.access import visible_commune_ids
+from controller.services.bulletin_check import text_problems
 
 router = APIRouter(prefix="/api/bulletins", tags=["bulletins"])
 
 
 @router.post("", status_code=201)
-def create_bulletin(data: BulletinCreate, session: SessionDep, controller: ControllerDep) -> BulletinPublic:
-    row = bulletins.create_bulletin(session, data)
+def create_bulletin(
+    data: BulletinCreate, session: SessionDep, controller: ControllerDep, actor: CurrentActor
+) -> BulletinPublic:
+    """Create a draft. It can be scheduled only after a leader approves it."""
+    row = bulletins.create_bulletin(session, data, actor)
     return bulletins.bulletin_public(row, controller.settings.resolved_public_base_url)
 
 
 @router.get("")
-def list_bulletins(session: SessionDep, controller: ControllerDep, topic: str | None = None) -> list[BulletinPublic]:
+def list_bulletins(
+    session: SessionDep,
+    controller: ControllerDep,
+    actor: CurrentActor,
+    topic: str | None = None,
+    status: BulletinStatus | None = None,
+) -> list[BulletinPublic]:
     base = controller.settings.resolved_public_base_url
-    return [bulletins.bulletin_public(b, base) for b in bulletins.list_bulletins(session, topic)]
+    rows = bulletins.list_bulletins(
+        session, topic, status=status.value if status else None, commune_ids=visible_commune_ids(session, actor)
+    )
+    return [bulletins.bulletin_public(b, base) for b in rows]
+
+
+@router.post("/estimate")
+def estimate(data: EstimateRequest) -> EstimatePublic:
+    """The spoken text and its estimated duration, while the officer types."""
+    text = bulletins.spoken(data.title, data.body)
+    voice = Voice(
+        engine=data.voice.engine,
+        name=data.voice.name,
+        rate_wpm=data.voice.rate_wpm or DEFAULT_RATE_WPM,
+        pitch=data.voice.pitch if data.voice.pitch is not None else DEFAULT_PITCH,
+    )
+    seconds = estimate_seconds(text, voice)
+    return EstimatePublic(spoken_text=text, estimated_s=seconds, problems=text_problems(text, seconds, data.priority))
 
 
 @router.get("/{bulletin_id}")
-def get_bulletin(bulletin_id: str, session: SessionDep, controller: ControllerDep) -> BulletinPublic:
-    row = bulletins.get_bulletin(session, bulletin_id)
+def get_bulletin(
+    bulletin_id: str, session: SessionDep, controller: ControllerDep, actor: CurrentActor
+) -> BulletinPublic:
+    row = bulletins.get_visible_bulletin(session, bulletin_id, actor)
     return bulletins.bulletin_public(row, controller.settings.resolved_public_base_url)
 
 
+@router.patch("/{bulletin_id}")
+def update_bulletin(
+    bulletin_id: str, data: BulletinUpdate, controller: ControllerDep, actor: CurrentActor
+) -> BulletinPublic:
+    """Edit. A submitted or approved bulletin goes back to draft and its future plays are held."""
+    with transaction(controller.session_factory) as session:
+        bulletins.get_visible_bulletin(session, bulletin_id, actor)
+        row, held = bulletins.update_bulletin(session, bulletin_id, data, actor, controller.clock.now())
+        result = bulletins.bulletin_public(row, controller.settings.resolved_public_base_url)
+    if held:
+        controller.publisher.refresh(held)
+    return result
+
+
 @router.get("/{bulletin_id}/spoken-text")
-def get_spoken_text(bulletin_id: str, session: SessionDep) -> SpokenText:
+def get_spoken_text(bulletin_id: str, session: SessionDep, actor: CurrentActor) -> SpokenText:
     """The text exactly as the voice will read it, so the officer can correct the script first."""
-    row = bulletins.get_bulletin(session, bulletin_id)
+    row = bulletins.get_visible_bulletin(session, bulletin_id, actor)
     return SpokenText(bulletin_id=row.id, text=bulletins.spoken_text(row))
 
 
 @router.post("/{bulletin_id}/render")
-async def render_bulletin(bulletin_id: str, controller: ControllerDep) -> AudioAssetPublic:
-    """Synthesise the bulletin with its voice and make the result its current audio."""
+async def render_bulletin(bulletin_id: str, controller: ControllerDep, actor: CurrentActor) -> AudioAssetPublic:
+    """Synthesise the bulletin with its voice and make the result its current audio.
 
-    def work() -> AudioAssetPublic:
+    If the chosen engine is unreachable the offline voice is used and the answer says so (`fallback_from`).
+    """
+
+    def work() -> tuple[AudioAssetPublic, set[str]]:
         with transaction(controller.session_factory) as session:
-            asset = bulletins.render_bulletin(session, controller.store, bulletin_id)
-            return bulletins.asset_public(asset, controller.settings.resolved_public_base_url)
+            bulletins.get_visible_bulletin(session, bulletin_id, actor)
+            asset, held = bulletins.render_bulletin(
+                session,
+                controller.store,
+                bulletin_id,
+                actor,
+                controller.clock.now(),
+                jingles_dir=controller.settings.jingles_dir,
+            )
+            return bulletins.asset_public(asset, controller.settings.resolved_public_base_url), held
 
-    return await run_in_threadpool(work)
+    result, held = await run_in_threadpool(work)
+    if held:
+        controller.publisher.refresh(held)
+    return result
+
+
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+
+
+@router.post("/{bulletin_id}/upload")
+async def upload_recording(
+    bulletin_id: str, controller: ControllerDep, actor: CurrentActor, file: UploadFile
+) -> AudioAssetPublic:
+    """A recorded MP3, WAV, M4A or OGG becomes the bulletin's audio, mastered to the same loudness."""
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InvalidInput("upload larger than 100 MB", "Tệp tải lên lớn hơn 100 MB.")
+    name = file.filename or "recording"
+
+    def work() -> tuple[AudioAssetPublic, set[str]]:
+        with transaction(controller.session_factory) as session:
+            bulletins.get_visible_bulletin(session, bulletin_id, actor)
+            asset, held = bulletins.upload_recording(
+                session,
+                controller.store,
+                bulletin_id,
+                data,
+                name,
+                actor,
+                controller.clock.now(),
+                jingles_dir=controller.settings.jingles_dir,
+            )
+            return bulletins.asset_public(asset, controller.settings.resolved_public_base_url), held
+
+    result, held = await run_in_threadpool(work)
+    if held:
+        controller.publisher.refresh(held)
+    return result
+
+
+@router.post("/{bulletin_id}/submit")
+def submit(
+    bulletin_id: str, data: SubmitRequest, session: SessionDep, controller: ControllerDep, actor: CurrentActor
+) -> BulletinPublic:
+    """Send for approval. Audio outside 3-5 minutes needs `duration_override` with a reason."""
+    bulletins.get_visible_bulletin(session, bulletin_id, actor)
+    s = controller.settings
+    window = approval.DurationWindow(s.bulletin_min_s, s.bulletin_max_s)
+    row = approval.submit(session, bulletin_id, actor, window=window, duration_override=data.duration_override)
+    return bulletins.bulletin_public(row, s.resolved_public_base_url)
+
+
+@router.post("/{bulletin_id}/approve")
+def approve(bulletin_id: str, data: ReviewRequest, controller: ControllerDep, actor: CurrentActor) -> BulletinPublic:
+    """A commune leader approves. Plays held by an earlier edit return with the approved audio."""
+    with transaction(controller.session_factory) as session:
+        bulletins.get_visible_bulletin(session, bulletin_id, actor)
+        released = approval.approve(session, bulletin_id, actor, controller.clock.now(), data.comment)
+        result = bulletins.bulletin_public(
+            bulletins.get_bulletin(session, bulletin_id), controller.settings.resolved_public_base_url
+        )
+    if released:
+        controller.publisher.refresh(released)
+    return result
+
+
+@router.post("/{bulletin_id}/reject")
+def reject(
+    bulletin_id: str, data: ReviewRequest, session: SessionDep, controller: ControllerDep, actor: CurrentActor
+) -> BulletinPublic:
+    """A commune leader sends it back with a comment."""
+    bulletins.get_visible_bulletin(session, bulletin_id, actor)
+    row = approval.reject(session, bulletin_id, actor, data.comment)
+    return bulletins.bulletin_public(row, controller.settings.resolved_public_base_url)
+
+
+@router.get("/{bulletin_id}/audit")
+def get_audit(bulletin_id: str, session: SessionDep, actor: CurrentActor) -> list[AuditEventPublic]:
+    """Every transition and change: who and when."""
+    bulletins.get_visible_bulletin(session, bulletin_id, actor)
+    return [AuditEventPublic.model_validate(e) for e in audit.trail(session, "bulletin", bulletin_id)]
+
+
+@router.get("/{bulletin_id}/file", response_class=PlainTextResponse)
+def export_file(
+    bulletin_id: str, session: SessionDep, actor: CurrentActor, download: bool = Query(False)
+) -> PlainTextResponse:
+    """The bulletin as a Markdown file with YAML front matter, as kept in `bulletins/`."""
+    row = bulletins.get_visible_bulletin(session, bulletin_id, actor)
+    headers = {"Content-Disposition": f'attachment; filename="{row.id}.md"'} if download else {}
+    return PlainTextResponse(
+        bulletin_files.export_bulletin(session, row), media_type="text/markdown; charset=utf-8", headers=headers
+    )

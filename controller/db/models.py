@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from controller.db.base import Base, UtcDateTime
@@ -28,6 +28,10 @@ class Commune(Base):
     province_id: Mapped[int] = mapped_column(ForeignKey("province.id"))
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    quiet_start: Mapped[str] = mapped_column(String(5), default="21:00")
+    """Local wall-clock start of quiet hours (HH:MM): no normal or priority broadcast until `quiet_end`."""
+    quiet_end: Mapped[str] = mapped_column(String(5), default="05:00")
     province: Mapped[Province] = relationship()
 
 
@@ -57,6 +61,12 @@ class Agent(Base):
     manifest_revision: Mapped[int] = mapped_column(Integer, default=0)
     manifest_digest: Mapped[str] = mapped_column(String(64), default="")
     manifest_issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    clock_offset_s: Mapped[float | None] = mapped_column(Float)
+    """Agent clock minus controller clock, from the last telemetry. Beyond ±1 s neighbours echo."""
+    volume: Mapped[int | None] = mapped_column(Integer)
+    current_play_id: Mapped[str | None] = mapped_column(String(64))
+    telemetry: Mapped[str] = mapped_column(Text, default="")
+    """The last telemetry message as JSON, for the cluster page."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -73,6 +83,13 @@ class AudioAsset(Base):
     voice: Mapped[str] = mapped_column(String(80))
     input_key: Mapped[str | None] = mapped_column(String(64), index=True)
     """SHA-256 of what produced it (spoken text, engine, voice, settings): equal keys reuse the asset."""
+    lufs: Mapped[float | None] = mapped_column(Float)
+    true_peak_dbtp: Mapped[float | None] = mapped_column(Float)
+    fallback_from: Mapped[str | None] = mapped_column(String(120))
+    """The engine/voice that was asked for but failed, when another engine made this audio."""
+    fallback_reason: Mapped[str | None] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(String(16), default="tts")
+    """tts or upload."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -90,12 +107,148 @@ class Bulletin(Base):
     language: Mapped[str] = mapped_column(String(16), default="vi")
     voice_engine: Mapped[str] = mapped_column(String(40), default="espeak-ng")
     voice_name: Mapped[str] = mapped_column(String(80), default="vi")
+    voice_rate_wpm: Mapped[int | None] = mapped_column(Integer)
+    voice_pitch: Mapped[int | None] = mapped_column(Integer)
+    intro_jingle: Mapped[str | None] = mapped_column(String(200))
+    outro_jingle: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    """draft -> submitted -> approved, or rejected (back to draft on edit). Only approved bulletins air."""
+    review_comment: Mapped[str] = mapped_column(Text, default="")
+    approved_by: Mapped[str | None] = mapped_column(String(80))
+    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    duration_override: Mapped[str] = mapped_column(Text, default="")
+    """The officer's reason for airing audio outside the 3-5 minute window, if any."""
+    created_by: Mapped[str | None] = mapped_column(String(80))
     audio_asset_id: Mapped[int | None] = mapped_column(
         ForeignKey("audio_asset.id", use_alter=True, name="fk_bulletin_audio_asset_id_audio_asset")
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     audio_asset: Mapped[AudioAsset | None] = relationship(foreign_keys=[audio_asset_id])
+
+
+class User(Base):
+    """A person who signs in: admin, province viewer, commune officer or commune leader."""
+
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    commune_id: Mapped[int | None] = mapped_column(ForeignKey("commune.id"), index=True)
+    province_id: Mapped[int | None] = mapped_column(ForeignKey("province.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who did what, when: bulletin transitions, schedules, emergencies, kill switches."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[str] = mapped_column(String(64))
+    commune_id: Mapped[int | None] = mapped_column(ForeignKey("commune.id"))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class Topic(Base):
+    """A topic (chuyên đề) a commune added to the default list."""
+
+    __tablename__ = "topic"
+    __table_args__ = (UniqueConstraint("commune_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int | None] = mapped_column(ForeignKey("commune.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Slot(Base):
+    """A named daily broadcast session (khung giờ) of a commune, in its local time."""
+
+    __tablename__ = "slot"
+    __table_args__ = (UniqueConstraint("commune_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    start_time: Mapped[str] = mapped_column(String(5))
+    length_min: Mapped[int] = mapped_column(Integer)
+
+
+class AgentGroup(Base):
+    """A named set of clusters in one commune, as a programme target."""
+
+    __tablename__ = "agent_group"
+    __table_args__ = (UniqueConstraint("commune_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    agent_ids: Mapped[str] = mapped_column(Text, default="[]")
+    """JSON list of agent ids."""
+
+
+class Programme(Base):
+    """An ordered playlist placed in a slot, with a recurrence and a target."""
+
+    __tablename__ = "programme"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"), index=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    origin: Mapped[str] = mapped_column(String(16), default="commune")
+    """commune, province or central: which tier issued it."""
+    recurrence: Mapped[str] = mapped_column(Text)
+    """JSON of `controller.scheduling.recurrence.Recurrence`."""
+    target: Mapped[str] = mapped_column(Text)
+    """JSON of `controller.schemas.Target`."""
+    bulletin_ids: Mapped[str] = mapped_column(Text)
+    """JSON list, in playing order (priority items are moved first when expanded)."""
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    slot: Mapped[Slot] = relationship()
+
+
+class Emergency(Base):
+    """An emergency play-now (khẩn cấp) and, if used, its stop-all."""
+
+    __tablename__ = "emergency"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"), index=True)
+    bulletin_id: Mapped[str] = mapped_column(ForeignKey("bulletin.id"))
+    target: Mapped[str] = mapped_column(Text)
+    interrupted: Mapped[str] = mapped_column(String(8), default="resume")
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    stopped_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class SecurityEventRecord(Base):
+    """A message an agent refused, as it reported it: an alert for the dashboard."""
+
+    __tablename__ = "security_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    topic: Mapped[str] = mapped_column(String(300), default="")
+
+
+class SchedulerLease(Base):
+    """The single-scheduler guard: one row per lease, held by one process at a time."""
+
+    __tablename__ = "scheduler_lease"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Schedule(Base):
@@ -124,6 +277,10 @@ class Play(Base):
     )
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedule.id"), index=True)
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programme.id"), index=True)
+    emergency_id: Mapped[int | None] = mapped_column(ForeignKey("emergency.id"), index=True)
+    slot_end: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """End of the slot it belongs to: after this plus a grace period, an unconfirmed play is missed."""
     agent_id: Mapped[str] = mapped_column(ForeignKey("agent.id"))
     bulletin_id: Mapped[str] = mapped_column(ForeignKey("bulletin.id"), index=True)
     audio_asset_id: Mapped[int] = mapped_column(ForeignKey("audio_asset.id"))

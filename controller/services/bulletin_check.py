@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from controller.audio.engine import Voice
+from controller.audio.engine import DEFAULT_PITCH, DEFAULT_RATE_WPM, Voice
 from controller.audio.estimate import estimate_seconds
-from controller.services.bulletins import parse_bulletin_file
+from controller.services.bulletin_files import parse_bulletin_file
 from controller.text.normalize import normalize
 from controller.topics import DEFAULT_TOPICS
 from protocol.messages import Priority
@@ -31,16 +31,31 @@ class BulletinCheck:
 def check_bulletin_file(path: Path) -> BulletinCheck:
     data = parse_bulletin_file(path)
     text = f"{normalize(data.title)}.\n\n{normalize(data.body)}"
-    estimate = estimate_seconds(text, Voice(engine=data.voice.engine, name=data.voice.name))
+    estimate = estimate_seconds(
+        text,
+        Voice(
+            engine=data.voice.engine,
+            name=data.voice.name,
+            rate_wpm=data.voice.rate_wpm or DEFAULT_RATE_WPM,
+            pitch=data.voice.pitch if data.voice.pitch is not None else DEFAULT_PITCH,
+        ),
+    )
     check = BulletinCheck(path=path, title=data.title, spoken_text=text, estimated_s=estimate)
-    if data.priority is not Priority.EMERGENCY and not MIN_SECONDS <= estimate <= MAX_SECONDS:
-        check.problems.append(f"Thời lượng ước tính {_mmss(estimate)} nằm ngoài khoảng 3–5 phút của một bản tin.")
-    leftover = sorted({w for w in text.split() if any(c.isdigit() for c in w)})
-    if leftover:
-        check.problems.append(f"Còn chữ số chưa được đọc thành lời: {', '.join(leftover[:10])}.")
+    check.problems += text_problems(text, estimate, data.priority)
     if data.topic not in DEFAULT_TOPICS:
         check.notes.append(f"Chuyên đề '{data.topic}' không thuộc danh sách mặc định; xã có thể tự thêm.")
     return check
+
+
+def text_problems(spoken_text: str, estimate_s: float, priority: Priority) -> list[str]:
+    """What the officer should fix before rendering, in Vietnamese."""
+    problems = []
+    if priority is not Priority.EMERGENCY and not MIN_SECONDS <= estimate_s <= MAX_SECONDS:
+        problems.append(f"Thời lượng ước tính {_mmss(estimate_s)} nằm ngoài khoảng 3–5 phút của một bản tin.")
+    leftover = sorted({w for w in spoken_text.split() if any(c.isdigit() for c in w)})
+    if leftover:
+        problems.append(f"Còn chữ số chưa được đọc thành lời: {', '.join(leftover[:10])}.")
+    return problems
 
 
 def _mmss(seconds: float) -> str:

@@ -48,7 +48,14 @@ def seed(session_factory: sessionmaker[Session]) -> Seed:
             a = geo.register_agent(s, AgentCreate(id=f"cum-{i}", commune_id=c.id, village_id=villages[i % 2]))
             agents.append(a.id)
         geo.register_agent(s, AgentCreate(id="cum-other", commune_id=c2.id))
-        b = Bulletin(id="b-an-ninh-mang", title="Cảnh giác lừa đảo", topic="an-ninh-mang", body="Nội dung.")
+        b = Bulletin(
+            id="b-an-ninh-mang",
+            commune_id=c.id,
+            title="Cảnh giác lừa đảo",
+            topic="an-ninh-mang",
+            body="Nội dung.",
+            status="approved",
+        )
         s.add(b)
         s.flush()
         asset = AudioAsset(
