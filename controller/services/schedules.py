@@ -6,15 +6,21 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from controller.db.models import Agent, Play, Schedule
 from controller.errors import InvalidInput
+from controller.scheduling.recurrence import span_touches_quiet_hours
 from controller.schemas import PlayPublic, ScheduleCreate, SchedulePublic
+from controller.services import audit
+from controller.services.access import Actor, require_commune
+from controller.services.approval import require_approved
 from controller.services.bulletins import get_bulletin
 from controller.services.geo import get_commune
+from protocol.messages import Priority
 
 MAX_PAST = timedelta(minutes=1)
 
@@ -36,10 +42,18 @@ def target_agents(session: Session, data: ScheduleCreate) -> list[Agent]:
     return agents
 
 
-def create_schedule(session: Session, data: ScheduleCreate, now: datetime) -> tuple[Schedule, list[Play]]:
-    """Validate a booking and create its plays. Returns the schedule and the new plays."""
+def create_schedule(
+    session: Session, data: ScheduleCreate, now: datetime, actor: Actor | None = None
+) -> tuple[Schedule, list[Play]]:
+    """Validate a booking and create its plays. Returns the schedule and the new plays.
+
+    Only an approved bulletin can be booked, and only into a commune the actor runs.
+    """
+    actor = actor or Actor.system()
     get_commune(session, data.commune_id)
+    require_commune(session, actor, data.commune_id, write=True)
     bulletin = get_bulletin(session, data.bulletin_id)
+    require_approved(bulletin)
     if bulletin.audio_asset is None:
         raise InvalidInput(
             f"bulletin {bulletin.id} has no rendered audio",
@@ -49,6 +63,16 @@ def create_schedule(session: Session, data: ScheduleCreate, now: datetime) -> tu
         raise InvalidInput(
             f"start {data.starts_at.isoformat()} is in the past",
             "Thời điểm phát đã qua. Hãy chọn một thời điểm trong tương lai.",
+        )
+    commune = get_commune(session, data.commune_id)
+    if bulletin.priority != Priority.EMERGENCY.value and span_touches_quiet_hours(
+        data.starts_at, bulletin.audio_asset.duration_s, commune.quiet_start, commune.quiet_end, commune.timezone
+    ):
+        local = data.starts_at.astimezone(ZoneInfo(commune.timezone))
+        raise InvalidInput(
+            f"start {data.starts_at.isoformat()} falls in quiet hours {commune.quiet_start}-{commune.quiet_end}",
+            f"Không được phát lúc {local:%H:%M} ngày {local:%d/%m/%Y}: đây là giờ yên tĩnh "
+            f"({commune.quiet_start}–{commune.quiet_end}). Chỉ tin khẩn cấp được phát trong giờ này.",
         )
     agents = target_agents(session, data)
     if not agents:
@@ -77,6 +101,15 @@ def create_schedule(session: Session, data: ScheduleCreate, now: datetime) -> tu
     ]
     session.add_all(plays)
     session.flush()
+    audit.record(
+        session,
+        actor,
+        "book",
+        "schedule",
+        schedule.id,
+        commune_id=data.commune_id,
+        detail=f"{bulletin.id} at {data.starts_at.isoformat()} on {len(plays)} clusters",
+    )
     return schedule, plays
 
 
@@ -93,10 +126,14 @@ def schedule_public(session: Session, row: Schedule) -> SchedulePublic:
     )
 
 
-def list_schedules(session: Session, commune_id: int | None = None) -> Sequence[Schedule]:
+def list_schedules(
+    session: Session, commune_id: int | None = None, *, commune_ids: list[int] | None = None
+) -> Sequence[Schedule]:
     stmt = select(Schedule).order_by(Schedule.starts_at.desc())
     if commune_id is not None:
         stmt = stmt.where(Schedule.commune_id == commune_id)
+    if commune_ids is not None:
+        stmt = stmt.where(Schedule.commune_id.in_(commune_ids))
     return session.scalars(stmt).all()
 
 
@@ -107,8 +144,11 @@ def list_plays(
     agent_id: str | None = None,
     status: str | None = None,
     limit: int = 1000,
+    commune_ids: list[int] | None = None,
 ) -> list[PlayPublic]:
     stmt = select(Play).order_by(Play.starts_at, Play.agent_id).limit(limit)
+    if commune_ids is not None:
+        stmt = stmt.join(Agent, Agent.id == Play.agent_id).where(Agent.commune_id.in_(commune_ids))
     if schedule_id is not None:
         stmt = stmt.where(Play.schedule_id == schedule_id)
     if agent_id is not None:

@@ -1,0 +1,82 @@
+"""A commune's schedule as a YAML file (export, import) and as iCalendar."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from controller.api.deps import ControllerDep, CurrentActor, SessionDep
+from controller.db.session import transaction
+from controller.errors import InvalidInput
+from controller.services.access import require_commune
+from controller.services.schedule_files import ScheduleImportReport, export_schedule, import_schedule
+from controller.services.schedule_ical import export_ical
+
+router = APIRouter(prefix="/api/communes/{commune_id}/schedule", tags=["schedule files"])
+
+MAX_FILE_BYTES = 1024 * 1024
+YAML_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"text/yaml": {"schema": {"type": "string"}, "example": "commune: xa-mau\nprogrammes: []\n"}},
+    }
+}
+
+
+@router.get(".yaml", response_class=PlainTextResponse, responses={200: {"content": {"text/yaml": {}}}})
+def export_yaml(commune_id: int, session: SessionDep, actor: CurrentActor) -> PlainTextResponse:
+    """The commune's slots, groups and programmes in the format of `schedules/*.yaml`."""
+    require_commune(session, actor, commune_id)
+    return PlainTextResponse(
+        export_schedule(session, commune_id),
+        media_type="text/yaml; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="schedule-{commune_id}.yaml"'},
+    )
+
+
+@router.post(
+    "",
+    openapi_extra=YAML_BODY,
+    responses={409: {"description": "a programme has unresolved conflicts or refusals, listed in `issues`"}},
+)
+async def import_yaml(
+    commune_id: int, request: Request, controller: ControllerDep, actor: CurrentActor
+) -> ScheduleImportReport:
+    """Apply a schedule file (body: the YAML text) with the same checks as the programme API; all or nothing."""
+    body = await request.body()
+    if len(body) > MAX_FILE_BYTES:
+        raise InvalidInput("schedule file larger than 1 MB", "Tệp lịch lớn hơn 1 MB.")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("schedule file is not UTF-8", "Tệp lịch phải được lưu bằng mã UTF-8.") from None
+
+    def work() -> ScheduleImportReport:
+        with transaction(controller.session_factory) as session:
+            require_commune(session, actor, commune_id, write=True)
+            return import_schedule(
+                session, text, actor, controller.clock.now(), controller.jobs.horizon, commune_id=commune_id
+            )
+
+    report = await run_in_threadpool(work)
+    if report.changed_agents:
+        controller.publisher.refresh(report.changed_agents)
+    return report
+
+
+@router.get(".ics", response_class=Response, responses={200: {"content": {"text/calendar": {}}}})
+def export_ics(
+    commune_id: int,
+    session: SessionDep,
+    controller: ControllerDep,
+    actor: CurrentActor,
+    days: int = Query(default=30, ge=1, le=366),
+) -> Response:
+    """The next `days` days of broadcasts as iCalendar, one event per programme and day."""
+    require_commune(session, actor, commune_id)
+    return Response(
+        export_ical(session, commune_id, controller.clock.now(), days),
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="schedule-{commune_id}.ics"'},
+    )
