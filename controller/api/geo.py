@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from controller.api.deps import ControllerDep, SessionDep
+from controller.api.deps import ControllerDep, CurrentActor, SessionDep
 from controller.db.session import transaction
+from controller.errors import Forbidden
 from controller.schemas import (
     AgentCreate,
     AgentPublic,
@@ -17,12 +18,14 @@ from controller.schemas import (
     VillagePublic,
 )
 from controller.services import geo
+from controller.services.access import Actor, require_commune, visible_commune_ids
 
 router = APIRouter(prefix="/api", tags=["places"])
 
 
 @router.post("/provinces", status_code=201)
-def create_province(data: ProvinceCreate, session: SessionDep) -> ProvincePublic:
+def create_province(data: ProvinceCreate, session: SessionDep, actor: CurrentActor) -> ProvincePublic:
+    _admin_only(actor)
     return ProvincePublic.model_validate(geo.create_province(session, data))
 
 
@@ -32,34 +35,50 @@ def list_provinces(session: SessionDep) -> list[ProvincePublic]:
 
 
 @router.post("/communes", status_code=201)
-def create_commune(data: CommuneCreate, session: SessionDep) -> CommunePublic:
+def create_commune(data: CommuneCreate, session: SessionDep, actor: CurrentActor) -> CommunePublic:
+    _admin_only(actor)
     return CommunePublic.model_validate(geo.create_commune(session, data))
 
 
 @router.get("/communes")
-def list_communes(session: SessionDep, province_id: int | None = None) -> list[CommunePublic]:
-    return [CommunePublic.model_validate(c) for c in geo.list_communes(session, province_id)]
+def list_communes(session: SessionDep, actor: CurrentActor, province_id: int | None = None) -> list[CommunePublic]:
+    visible = visible_commune_ids(session, actor)
+    rows = geo.list_communes(session, province_id)
+    return [CommunePublic.model_validate(c) for c in rows if visible is None or c.id in visible]
 
 
 @router.post("/villages", status_code=201)
-def create_village(data: VillageCreate, session: SessionDep) -> VillagePublic:
+def create_village(data: VillageCreate, session: SessionDep, actor: CurrentActor) -> VillagePublic:
+    require_commune(session, actor, data.commune_id, write=True)
     return VillagePublic.model_validate(geo.create_village(session, data))
 
 
 @router.get("/villages")
-def list_villages(session: SessionDep, commune_id: int | None = None) -> list[VillagePublic]:
-    return [VillagePublic.model_validate(v) for v in geo.list_villages(session, commune_id)]
+def list_villages(session: SessionDep, actor: CurrentActor, commune_id: int | None = None) -> list[VillagePublic]:
+    visible = visible_commune_ids(session, actor)
+    rows = geo.list_villages(session, commune_id)
+    return [VillagePublic.model_validate(v) for v in rows if visible is None or v.commune_id in visible]
 
 
 @router.post("/agents", status_code=201)
-def register_agent(data: AgentCreate, controller: ControllerDep) -> AgentPublic:
+def register_agent(data: AgentCreate, controller: ControllerDep, actor: CurrentActor) -> AgentPublic:
     """Register a cluster. It gets its first signed (empty) manifest at once."""
     with transaction(controller.session_factory) as session:
+        require_commune(session, actor, data.commune_id, write=True)
         result = AgentPublic.model_validate(geo.register_agent(session, data))
     controller.publisher.refresh([data.id])
     return result
 
 
 @router.get("/agents")
-def list_agents(session: SessionDep, commune_id: int | None = None) -> list[AgentPublic]:
-    return [AgentPublic.model_validate(a) for a in geo.list_agents(session, commune_id)]
+def list_agents(session: SessionDep, actor: CurrentActor, commune_id: int | None = None) -> list[AgentPublic]:
+    if commune_id is not None:
+        require_commune(session, actor, commune_id)
+    visible = visible_commune_ids(session, actor)
+    rows = geo.list_agents(session, commune_id)
+    return [AgentPublic.model_validate(a) for a in rows if visible is None or a.commune_id in visible]
+
+
+def _admin_only(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise Forbidden(f"{actor.username} is not an admin", "Chỉ quản trị hệ thống được làm việc này.")

@@ -1,12 +1,19 @@
-"""The province's figures and the broadcast log."""
+"""The province's figures, their exports, and the broadcast log. A commune login sees only its commune."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from sqlalchemy.orm import Session
 
-from controller.api.deps import ControllerDep, SessionDep
+from controller.api.deps import ControllerDep, CurrentActor, SessionDep
+from controller.db.models import Agent
+from controller.errors import NotFound
+from controller.reports.export import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, log_csv, summary_csv, summary_xlsx
+from controller.reports.periods import Period, PeriodKind
 from controller.reports.quarterly import broadcast_log, quarterly_report
+from controller.reports.summary import Dimension, ReportSummary, summarize
 from controller.schemas import AwareDatetime, BroadcastLogEntry, QuarterlyReport
+from controller.services.access import Actor, require_commune, visible_commune_ids
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
@@ -15,19 +22,161 @@ router = APIRouter(prefix="/api/reports", tags=["reports"])
 def get_quarterly(
     session: SessionDep,
     controller: ControllerDep,
+    actor: CurrentActor,
     year: int = Query(ge=2000, le=2100),
     quarter: int = Query(ge=1, le=4),
 ) -> QuarterlyReport:
-    """Planned and confirmed plays and minutes, per commune and topic, for one quarter."""
-    return quarterly_report(session, year, quarter, controller.settings.timezone)
+    """Planned and confirmed plays and minutes, per commune and topic, for one quarter (the communes you may see)."""
+    visible = visible_commune_ids(session, actor)
+    return quarterly_report(session, year, quarter, controller.settings.timezone, visible_communes=visible)
+
+
+def _summary(
+    session: Session,
+    actor: Actor,
+    timezone: str,
+    kind: PeriodKind,
+    year: int,
+    index: int,
+    group_by: Dimension,
+    commune_id: int | None,
+    agent_id: str | None,
+) -> ReportSummary:
+    if agent_id is not None:
+        agent = session.get(Agent, agent_id)
+        if agent is None:
+            raise NotFound(f"agent {agent_id} not found", "Không tìm thấy cụm loa.")
+        require_commune(session, actor, agent.commune_id)
+    if commune_id is not None:
+        require_commune(session, actor, commune_id)
+    return summarize(
+        session,
+        Period(kind, year, index),
+        timezone,
+        group_by,
+        visible_communes=visible_commune_ids(session, actor),
+        commune_id=commune_id,
+        agent_id=agent_id,
+    )
+
+
+@router.get("/summary")
+def get_summary(
+    session: SessionDep,
+    controller: ControllerDep,
+    actor: CurrentActor,
+    year: int = Query(ge=2000, le=2100),
+    kind: PeriodKind = PeriodKind.QUARTER,
+    index: int = Query(default=1, ge=1, le=4, description="quarter 1-4, half 1-2, or 1 for a year"),
+    group_by: Dimension = Dimension.COMMUNE,
+    commune_id: int | None = None,
+    agent_id: str | None = None,
+) -> ReportSummary:
+    """Planned against confirmed plays, minutes, bulletins and completion rate for a quarter, half-year or year.
+
+    Rows are per commune, per topic or per cluster; `commune_id` or `agent_id` drills down.
+    """
+    tz = controller.settings.timezone
+    return _summary(session, actor, tz, kind, year, index, group_by, commune_id, agent_id)
+
+
+@router.get("/summary.csv", response_class=Response)
+def get_summary_csv(
+    session: SessionDep,
+    controller: ControllerDep,
+    actor: CurrentActor,
+    year: int = Query(ge=2000, le=2100),
+    kind: PeriodKind = PeriodKind.QUARTER,
+    index: int = Query(default=1, ge=1, le=4),
+    group_by: Dimension = Dimension.COMMUNE,
+    commune_id: int | None = None,
+    agent_id: str | None = None,
+) -> Response:
+    """The same figures as `/summary`, as CSV (UTF-8 with BOM)."""
+    tz = controller.settings.timezone
+    summary = _summary(session, actor, tz, kind, year, index, group_by, commune_id, agent_id)
+    return Response(
+        summary_csv(summary),
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{_file_name(summary)}.csv"'},
+    )
+
+
+@router.get("/summary.xlsx", response_class=Response)
+def get_summary_xlsx(
+    session: SessionDep,
+    controller: ControllerDep,
+    actor: CurrentActor,
+    year: int = Query(ge=2000, le=2100),
+    kind: PeriodKind = PeriodKind.QUARTER,
+    index: int = Query(default=1, ge=1, le=4),
+    group_by: Dimension = Dimension.COMMUNE,
+    commune_id: int | None = None,
+    agent_id: str | None = None,
+) -> Response:
+    """The same figures as `/summary`, as an Excel workbook."""
+    tz = controller.settings.timezone
+    summary = _summary(session, actor, tz, kind, year, index, group_by, commune_id, agent_id)
+    return Response(
+        summary_xlsx(summary),
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{_file_name(summary)}.xlsx"'},
+    )
+
+
+def _file_name(summary: ReportSummary) -> str:
+    period = Period(summary.period_kind, summary.year, summary.index)
+    scope = f"xa-{summary.commune_id}" if summary.commune_id is not None else "tinh"
+    if summary.agent_id is not None:
+        scope = f"cum-{summary.agent_id}"
+    return f"bao-cao-{period.slug}-{scope}-theo-{summary.group_by.value}"
 
 
 @router.get("/broadcast-log")
 def get_broadcast_log(
     session: SessionDep,
+    actor: CurrentActor,
     start: AwareDatetime,
     end: AwareDatetime,
     commune_id: int | None = None,
+    agent_id: str | None = None,
+    topic: str | None = None,
+    status: str | None = None,
+    q: str | None = Query(default=None, max_length=200, description="text in the title, cluster or village"),
 ) -> list[BroadcastLogEntry]:
     """Nhật ký phát thanh: what played where, when, and for how long."""
-    return broadcast_log(session, start, end, commune_id=commune_id)
+    if commune_id is not None:
+        require_commune(session, actor, commune_id)
+    return broadcast_log(
+        session,
+        start,
+        end,
+        commune_id=commune_id,
+        visible_communes=visible_commune_ids(session, actor),
+        agent_id=agent_id,
+        topic=topic,
+        status=status,
+        text=q,
+    )
+
+
+@router.get("/broadcast-log.csv", response_class=Response)
+def get_broadcast_log_csv(
+    session: SessionDep,
+    controller: ControllerDep,
+    actor: CurrentActor,
+    start: AwareDatetime,
+    end: AwareDatetime,
+    commune_id: int | None = None,
+    agent_id: str | None = None,
+    topic: str | None = None,
+    status: str | None = None,
+    q: str | None = Query(default=None, max_length=200),
+) -> Response:
+    """The broadcast log as CSV, times in the controller's local zone."""
+    entries = get_broadcast_log(session, actor, start, end, commune_id, agent_id, topic, status, q)
+    return Response(
+        log_csv(entries, controller.settings.timezone),
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": 'attachment; filename="nhat-ky-phat.csv"'},
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -27,10 +28,17 @@ def quarter_bounds(year: int, quarter: int, tz: ZoneInfo) -> tuple[datetime, dat
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def quarterly_report(session: Session, year: int, quarter: int, timezone: str) -> QuarterlyReport:
-    """Planned against confirmed plays per commune and topic. Confirmed means a `finished` confirmation."""
+def quarterly_report(
+    session: Session, year: int, quarter: int, timezone: str, *, visible_communes: Collection[int] | None = None
+) -> QuarterlyReport:
+    """Planned against confirmed plays per commune and topic. Confirmed means a `finished` confirmation.
+
+    `visible_communes` limits the report to those communes (None: every commune).
+    """
     start, end = quarter_bounds(year, quarter, ZoneInfo(timezone))
     in_period = and_(Play.starts_at >= start, Play.starts_at < end, Play.status != "cancelled")
+    if visible_communes is not None:
+        in_period = and_(in_period, Agent.commune_id.in_(list(visible_communes)))
     finished = and_(PlayEvent.play_id == Play.id, PlayEvent.event == "finished")
     stmt = (
         select(
@@ -51,7 +59,7 @@ def quarterly_report(session: Session, year: int, quarter: int, timezone: str) -
         .group_by(Commune.id, Commune.code, Commune.name, Bulletin.topic)
         .order_by(Commune.code, Bulletin.topic)
     )
-    broadcast = _bulletins_broadcast(session, start, end)
+    broadcast = _bulletins_broadcast(session, start, end)  # keyed by commune: visibility already applied
     rows = [
         ReportRow(
             commune_id=cid,
@@ -94,9 +102,23 @@ def _bulletins_broadcast(session: Session, start: datetime, end: datetime) -> di
 
 
 def broadcast_log(
-    session: Session, start: datetime, end: datetime, *, commune_id: int | None = None, limit: int = 5000
+    session: Session,
+    start: datetime,
+    end: datetime,
+    *,
+    commune_id: int | None = None,
+    visible_communes: Collection[int] | None = None,
+    agent_id: str | None = None,
+    topic: str | None = None,
+    status: str | None = None,
+    text: str | None = None,
+    limit: int = 5000,
 ) -> list[BroadcastLogEntry]:
-    """Nhật ký phát: every play that started in [start, end), with what the agent confirmed."""
+    """Nhật ký phát: every play that started in [start, end), with what the agent confirmed.
+
+    Optional filters: one commune, the communes a login may see, one cluster, a topic, a play status,
+    and `text` found in the bulletin title, the cluster id or the village name.
+    """
     stmt = (
         select(Play, Agent, Commune.name, Village.name, Bulletin)
         .join(Agent, Agent.id == Play.agent_id)
@@ -109,20 +131,40 @@ def broadcast_log(
     )
     if commune_id is not None:
         stmt = stmt.where(Agent.commune_id == commune_id)
-    return [
-        BroadcastLogEntry(
-            play_id=play.id,
-            agent_id=agent.id,
-            commune_name=commune_name,
-            village_name=village_name,
-            bulletin_id=bulletin.id,
-            title=bulletin.title,
-            topic=bulletin.topic,
-            scheduled_at=play.starts_at,
-            started_at=play.started_at,
-            ended_at=play.ended_at,
-            duration_played_s=play.duration_played_s,
-            status=play.status,
+    if visible_communes is not None:
+        stmt = stmt.where(Agent.commune_id.in_(list(visible_communes)))
+    if agent_id:
+        stmt = stmt.where(Agent.id == agent_id)
+    if topic:
+        stmt = stmt.where(Bulletin.topic == topic)
+    if status:
+        stmt = stmt.where(Play.status == status)
+    needle = text.strip().casefold() if text else ""
+    if needle:
+        # SQLite lowercases only ASCII, so Vietnamese text is matched here, not in SQL.
+        stmt = stmt.limit(None)
+    entries: list[BroadcastLogEntry] = []
+    for play, agent, commune_name, village_name, bulletin in session.execute(stmt):
+        if needle and not any(
+            needle in (v or "").casefold() for v in (bulletin.title, agent.id, agent.name, village_name)
+        ):
+            continue
+        entries.append(
+            BroadcastLogEntry(
+                play_id=play.id,
+                agent_id=agent.id,
+                commune_name=commune_name,
+                village_name=village_name,
+                bulletin_id=bulletin.id,
+                title=bulletin.title,
+                topic=bulletin.topic,
+                scheduled_at=play.starts_at,
+                started_at=play.started_at,
+                ended_at=play.ended_at,
+                duration_played_s=play.duration_played_s,
+                status=play.status,
+            )
         )
-        for play, agent, commune_name, village_name, bulletin in session.execute(stmt)
-    ]
+        if len(entries) >= limit:
+            break
+    return entries

@@ -1,0 +1,393 @@
+"""Bulletin pages: list and filter, editor with a live estimate, render and listen, upload, submit and review.
+
+Every change goes through `controller.services` (bulletins, approval), as the API's does.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from pydantic import ValidationError
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from controller.api.deps import ControllerDep, SessionDep
+from controller.db.models import Bulletin, Topic
+from controller.db.session import transaction
+from controller.errors import ControllerError, InvalidInput
+from controller.runtime import Controller
+from controller.schemas import BulletinCreate, BulletinStatus, BulletinUpdate, VoiceSpec
+from controller.services import approval, audit, bulletins
+from controller.services.access import Actor
+from controller.services.users import Role
+from controller.topics import DEFAULT_TOPICS
+from controller.web.render import WebRoute, redirect, render
+from controller.web.security import CsrfChecked, WebActor, page_scope
+from protocol.messages import Priority
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+VOICES: dict[str, str] = {
+    "espeak-ng|vi": "Giọng miền Bắc (espeak-ng, không cần Internet)",
+    "espeak-ng|vi-vn-x-central": "Giọng miền Trung (espeak-ng)",
+    "espeak-ng|vi-vn-x-south": "Giọng miền Nam (espeak-ng)",
+    "edge-tts|vi-VN-HoaiMyNeural": "Nữ – HoaiMy (Microsoft, cần Internet)",
+    "edge-tts|vi-VN-NamMinhNeural": "Nam – NamMinh (Microsoft, cần Internet)",
+}
+PRIORITIES: dict[str, str] = {
+    Priority.NORMAL.value: "Thông thường",
+    Priority.PRIORITY.value: "Ưu tiên",
+    Priority.EMERGENCY.value: "Khẩn cấp",
+}
+STATUSES: dict[str, str] = dict(approval.STATUS_VI)
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+
+Text = Annotated[str, Form()]
+
+
+def topics_for(session: SessionDep, commune_id: int | None) -> dict[str, str]:
+    """The default topics, plus those the commune added."""
+    topics = dict(DEFAULT_TOPICS)
+    mine = Topic.commune_id.is_(None) if commune_id is None else Topic.commune_id == commune_id
+    stmt = select(Topic.code, Topic.name).where(mine | Topic.commune_id.is_(None))
+    topics.update({code: name for code, name in session.execute(stmt)})
+    return topics
+
+
+def _voice(value: str) -> VoiceSpec:
+    if value not in VOICES:
+        raise InvalidInput(f"unknown voice {value!r}", "Giọng đọc không hợp lệ.")
+    engine, name = value.split("|", 1)
+    return VoiceSpec(engine=engine, name=name)
+
+
+def _priority(value: str) -> Priority:
+    try:
+        return Priority(value)
+    except ValueError:
+        raise InvalidInput(f"unknown priority {value!r}", "Mức ưu tiên không hợp lệ.") from None
+
+
+FIELD_VI = {"title": "Tiêu đề", "topic": "Chuyên đề", "body": "Nội dung", "legal_references": "Căn cứ pháp lý"}
+
+
+def form_error(exc: ValidationError | ControllerError) -> str:
+    """A Vietnamese message for what was wrong with the form."""
+    if isinstance(exc, ControllerError):
+        return exc.message_vi
+    fields = sorted({FIELD_VI.get(str(e["loc"][0]), str(e["loc"][0])) for e in exc.errors() if e["loc"]})
+    return f"Hãy kiểm tra lại: {', '.join(fields)}." if fields else "Dữ liệu nhập chưa hợp lệ."
+
+
+def _references(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+@router.get("/bulletins")
+def bulletin_list(
+    request: Request,
+    actor: WebActor,
+    session: SessionDep,
+    controller: ControllerDep,
+    commune_id: int | None = None,
+    topic: str = "",
+    status: str = "",
+    start: str = "",
+    end: str = "",
+) -> Response:
+    scope = page_scope(session, actor, commune_id)
+    ids = [scope.commune_id] if scope.commune_id is not None else scope.visible
+    rows = bulletins.list_bulletins(
+        session,
+        topic or None,
+        status=status or None,
+        commune_ids=list(ids) if ids is not None else None,
+    )
+    tz = ZoneInfo(controller.settings.timezone)
+    try:
+        first = date.fromisoformat(start) if start else None
+        last = date.fromisoformat(end) if end else None
+    except ValueError:
+        raise InvalidInput("bad date filter", "Ngày không hợp lệ (định dạng năm-tháng-ngày).") from None
+    if first is not None:
+        rows = [b for b in rows if b.updated_at >= datetime.combine(first, time(0), tz)]
+    if last is not None:
+        rows = [b for b in rows if b.updated_at < datetime.combine(last + timedelta(days=1), time(0), tz)]
+    waiting = [b for b in rows if b.status == BulletinStatus.SUBMITTED.value]
+    return render(
+        request,
+        "bulletins.html",
+        actor=actor,
+        scope=scope,
+        rows=rows,
+        waiting=waiting if actor.role in (Role.LEADER, Role.ADMIN) else [],
+        topics=topics_for(session, scope.commune_id),
+        statuses=STATUSES,
+        filters={"topic": topic, "status": status, "start": start, "end": end},
+        args={"commune_id": scope.commune_id, "topic": topic, "status": status, "start": start, "end": end},
+        can_write=actor.role in (Role.OFFICER, Role.ADMIN),
+    )
+
+
+@router.get("/bulletins/new")
+def bulletin_new(request: Request, actor: WebActor, session: SessionDep, commune_id: int | None = None) -> Response:
+    scope = page_scope(session, actor, commune_id, write=True)
+    return render(
+        request,
+        "bulletin_edit.html",
+        actor=actor,
+        scope=scope,
+        bulletin=None,
+        form={"title": "", "topic": "", "body": "", "references": "", "priority": "normal", "voice": "espeak-ng|vi"},
+        topics=topics_for(session, scope.commune_id),
+        voices=VOICES,
+        priorities=PRIORITIES,
+    )
+
+
+@router.post("/bulletins/new")
+def bulletin_create(
+    request: Request,
+    actor: WebActor,
+    controller: ControllerDep,
+    _csrf: CsrfChecked,
+    title: Text,
+    topic: Text,
+    body: Text,
+    references: Text = "",
+    priority: Text = "normal",
+    voice: Text = "espeak-ng|vi",
+    commune_id: Annotated[int | None, Form()] = None,
+) -> Response:
+    form = dict(title=title, topic=topic, body=body, references=references, priority=priority, voice=voice)
+    try:
+        data = BulletinCreate(
+            commune_id=commune_id or actor.commune_id,
+            title=title.strip(),
+            topic=topic,
+            body=body.strip(),
+            legal_references=_references(references),
+            priority=_priority(priority),
+            voice=_voice(voice),
+        )
+        with transaction(controller.session_factory) as session:
+            bulletin_id = bulletins.create_bulletin(session, data, actor).id
+    except (ValidationError, ControllerError) as exc:
+        with controller.session_factory() as session:
+            scope = page_scope(session, actor, commune_id or actor.commune_id)
+            return render(
+                request,
+                "bulletin_edit.html",
+                actor=actor,
+                status_code=422,
+                scope=scope,
+                bulletin=None,
+                form=form,
+                topics=topics_for(session, scope.commune_id),
+                voices=VOICES,
+                priorities=PRIORITIES,
+                flash=form_error(exc),
+                flash_kind="error",
+            )
+    return redirect(request, f"/bulletins/{bulletin_id}", "Đã lưu bản nháp. Hãy tạo âm thanh rồi nghe thử.")
+
+
+def _detail(request: Request, actor: Actor, session: SessionDep, controller: Controller, row: Bulletin) -> Response:
+    scope = page_scope(session, actor, row.commune_id) if row.commune_id is not None else None
+    asset = row.audio_asset
+    window = approval.DurationWindow(controller.settings.bulletin_min_s, controller.settings.bulletin_max_s)
+    out_of_window = (
+        asset is not None and row.priority != Priority.EMERGENCY.value and window.problem(asset.duration_s) is not None
+    )
+    editable = actor.can_edit and actor.role is not Role.LEADER
+    return render(
+        request,
+        "bulletin_edit.html",
+        actor=actor,
+        scope=scope,
+        bulletin=row,
+        asset=asset,
+        audio_url=f"/media/{asset.sha256}.mp3" if asset else None,
+        spoken=bulletins.spoken_text(row),
+        form={
+            "title": row.title,
+            "topic": row.topic,
+            "body": row.body,
+            "references": row.legal_references,
+            "priority": row.priority,
+            "voice": f"{row.voice_engine}|{row.voice_name}",
+        },
+        topics=topics_for(session, row.commune_id),
+        voices=VOICES,
+        priorities=PRIORITIES,
+        statuses=STATUSES,
+        trail=audit.trail(session, "bulletin", row.id),
+        editable=editable,
+        can_submit=editable and row.status in ("draft", "rejected") and asset is not None,
+        can_review=actor.role in (Role.LEADER, Role.ADMIN) and row.status == BulletinStatus.SUBMITTED.value,
+        out_of_window=out_of_window,
+        window_text=window.problem(asset.duration_s) if asset else None,
+    )
+
+
+@router.get("/bulletins/{bulletin_id}")
+def bulletin_detail(
+    request: Request, bulletin_id: str, actor: WebActor, session: SessionDep, controller: ControllerDep
+) -> Response:
+    row = bulletins.get_visible_bulletin(session, bulletin_id, actor)
+    return _detail(request, actor, session, controller, row)
+
+
+@router.post("/bulletins/{bulletin_id}")
+def bulletin_update(
+    request: Request,
+    bulletin_id: str,
+    actor: WebActor,
+    controller: ControllerDep,
+    _csrf: CsrfChecked,
+    title: Text,
+    topic: Text,
+    body: Text,
+    references: Text = "",
+    priority: Text = "normal",
+    voice: Text = "espeak-ng|vi",
+) -> Response:
+    try:
+        data = BulletinUpdate(
+            title=title.strip(),
+            topic=topic,
+            body=body.strip(),
+            legal_references=_references(references),
+            priority=_priority(priority),
+            voice=_voice(voice),
+        )
+        with transaction(controller.session_factory) as session:
+            bulletins.get_visible_bulletin(session, bulletin_id, actor)
+            _, held = bulletins.update_bulletin(session, bulletin_id, data, actor, controller.clock.now())
+    except ValidationError as exc:
+        return redirect(request, f"/bulletins/{bulletin_id}", form_error(exc), "error")
+    if held:
+        controller.publisher.refresh(held)
+    return redirect(request, f"/bulletins/{bulletin_id}", "Đã lưu thay đổi.")
+
+
+@router.post("/bulletins/{bulletin_id}/render")
+async def bulletin_render(
+    request: Request, bulletin_id: str, actor: WebActor, controller: ControllerDep, _csrf: CsrfChecked
+) -> Response:
+    def work() -> tuple[float, set[str]]:
+        with transaction(controller.session_factory) as session:
+            bulletins.get_visible_bulletin(session, bulletin_id, actor)
+            asset, held = bulletins.render_bulletin(
+                session,
+                controller.store,
+                bulletin_id,
+                actor,
+                controller.clock.now(),
+                jingles_dir=controller.settings.jingles_dir,
+            )
+            return asset.duration_s, held
+
+    seconds, held = await run_in_threadpool(work)
+    if held:
+        controller.publisher.refresh(held)
+    minutes, secs = divmod(round(seconds), 60)
+    message = f"Đã tạo âm thanh ({minutes}:{secs:02d}). Hãy nghe thử."
+    return redirect(request, f"/bulletins/{bulletin_id}#audio", message)
+
+
+@router.post("/bulletins/{bulletin_id}/upload")
+async def bulletin_upload(
+    request: Request,
+    bulletin_id: str,
+    actor: WebActor,
+    controller: ControllerDep,
+    _csrf: CsrfChecked,
+    recording: Annotated[UploadFile, File()],
+) -> Response:
+    data = await recording.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InvalidInput("upload larger than 100 MB", "Tệp tải lên lớn hơn 100 MB.")
+    if not data:
+        raise InvalidInput("empty upload", "Hãy chọn một tệp ghi âm.")
+    name = recording.filename or "recording"
+
+    def work() -> set[str]:
+        with transaction(controller.session_factory) as session:
+            bulletins.get_visible_bulletin(session, bulletin_id, actor)
+            _, held = bulletins.upload_recording(
+                session,
+                controller.store,
+                bulletin_id,
+                data,
+                name,
+                actor,
+                controller.clock.now(),
+                jingles_dir=controller.settings.jingles_dir,
+            )
+            return held
+
+    held = await run_in_threadpool(work)
+    if held:
+        controller.publisher.refresh(held)
+    return redirect(request, f"/bulletins/{bulletin_id}#audio", "Đã tải bản ghi âm lên.")
+
+
+@router.post("/bulletins/{bulletin_id}/submit")
+def bulletin_submit(
+    request: Request,
+    bulletin_id: str,
+    actor: WebActor,
+    controller: ControllerDep,
+    _csrf: CsrfChecked,
+    duration_override: Text = "",
+) -> Response:
+    s = controller.settings
+    with transaction(controller.session_factory) as session:
+        bulletins.get_visible_bulletin(session, bulletin_id, actor)
+        approval.submit(
+            session,
+            bulletin_id,
+            actor,
+            window=approval.DurationWindow(s.bulletin_min_s, s.bulletin_max_s),
+            duration_override=duration_override,
+        )
+    return redirect(request, f"/bulletins/{bulletin_id}", "Đã gửi bản tin cho lãnh đạo duyệt.")
+
+
+@router.post("/bulletins/{bulletin_id}/approve")
+def bulletin_approve(
+    request: Request,
+    bulletin_id: str,
+    actor: WebActor,
+    controller: ControllerDep,
+    _csrf: CsrfChecked,
+    comment: Text = "",
+) -> Response:
+    with transaction(controller.session_factory) as session:
+        bulletins.get_visible_bulletin(session, bulletin_id, actor)
+        released = approval.approve(session, bulletin_id, actor, controller.clock.now(), comment)
+    if released:
+        controller.publisher.refresh(released)
+    return redirect(request, f"/bulletins/{bulletin_id}", "Đã duyệt bản tin. Bản tin có thể được xếp lịch phát.")
+
+
+@router.post("/bulletins/{bulletin_id}/reject")
+def bulletin_reject(
+    request: Request,
+    bulletin_id: str,
+    actor: WebActor,
+    controller: ControllerDep,
+    _csrf: CsrfChecked,
+    comment: Text = "",
+) -> Response:
+    with transaction(controller.session_factory) as session:
+        bulletins.get_visible_bulletin(session, bulletin_id, actor)
+        approval.reject(session, bulletin_id, actor, comment)
+    return redirect(request, f"/bulletins/{bulletin_id}", "Đã trả lại bản tin kèm ý kiến.", "warn")

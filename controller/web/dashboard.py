@@ -1,0 +1,42 @@
+"""The dashboard: today's programme, clusters online and offline, plays done/pending/missed, alerts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from controller.api.deps import ControllerDep, SessionDep
+from controller.reports.today import today_overview
+from controller.web.render import WebRoute, render
+from controller.web.security import WebActor, page_scope
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+ALERT_KINDS = {
+    "missed": "Lượt phát bị bỏ lỡ",
+    "offline": "Cụm loa mất kết nối",
+    "clock": "Đồng hồ bị lệch",
+    "security": "Lệnh bị từ chối",
+}
+
+
+@router.get("/")
+def dashboard(
+    request: Request, actor: WebActor, session: SessionDep, controller: ControllerDep, commune_id: int | None = None
+) -> Response:
+    scope = page_scope(session, actor, commune_id)
+    overview = today_overview(
+        session,
+        controller.clock.now(),
+        controller.settings.timezone,
+        visible_communes=scope.visible,
+        commune_id=scope.commune_id,
+    )
+    return render(
+        request,
+        "dashboard.html",
+        actor=actor,
+        scope=scope,
+        overview=overview,
+        alert_kinds=ALERT_KINDS,
+        args={"commune_id": scope.commune_id},
+    )
