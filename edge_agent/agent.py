@@ -13,18 +13,21 @@ import random
 import time
 from collections.abc import Callable, MutableMapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import aiomqtt
 import httpx
 
-from edge_agent import fetcher
-from edge_agent.config import AgentConfig
-from edge_agent.errors import AgentError
+from edge_agent import fetcher, health, systemd
+from edge_agent.config import AgentConfig, load_config
+from edge_agent.errors import AgentError, ConfigError
 from edge_agent.faults import EXIT_BEFORE_CONFIRM, fault_point
-from edge_agent.hardware import Amplifier
-from edge_agent.playback import ItemKind, Playback, PlayItem
+from edge_agent.hardware import Amplifier, LedPattern, StatusLed, StopButton
+from edge_agent.playback import INTERRUPTED, STOPPED_LOCALLY, ItemKind, Playback, PlayItem
 from edge_agent.player import Player
+from edge_agent.quiet import QUIET_HOURS
+from edge_agent.ratelimit import TokenBucket
 from edge_agent.scheduler import Scheduler
 from edge_agent.state import AgentStore, PlayStatus
 from loa import __version__
@@ -39,6 +42,8 @@ from protocol.messages import (
     ManifestPlay,
     PlayEvent,
     PlayNow,
+    Reboot,
+    ReloadConfig,
     ScheduleManifest,
     SecurityEvent,
     SetVolume,
@@ -52,9 +57,35 @@ logger = logging.getLogger(__name__)
 
 Listener = Callable[[str, str], None]
 """Called as `listener(agent_id, event)` on milestones: connected, manifest, rejected, downloaded,
-started, finished, failed, skipped, confirmed."""
+started, finished, failed, skipped, confirmed, stop-button, reloaded, reload-failed, reboot."""
 
-INTERRUPTED = "interrupted"
+RESTART_KEYS = frozenset(
+    {
+        "agent_id",
+        "broker_url",
+        "username",
+        "password",
+        "password_file",
+        "ca_file",
+        "controller_public_key",
+        "admin_public_key",
+        "topic_root",
+        "state_dir",
+        "amplifier_pin",
+        "amplifier_active_high",
+        "status_led_pin",
+        "status_led_active_high",
+        "stop_button_pin",
+        "stop_button_pull_up",
+        "player",
+        "alsa_device",
+        "player_command",
+        "keepalive_s",
+    }
+)
+"""Config keys a reload cannot apply in place: changing one makes the agent restart (systemd brings it back)."""
+EXIT_RESTART = 75
+"""`loa agent` exits with this (EX_TEMPFAIL) when a reloaded config needs a restart."""
 MQTT_TIMEOUT_S = 30.0
 """How long a CONNACK, SUBACK or PUBACK may take before the connection counts as lost (4G is slow)."""
 
@@ -92,9 +123,17 @@ class Agent:
     `failed` (`interrupted`, a checksum/size mismatch, a download or player error).
 
     Commands: `PlayNow` plays at once and preempts lower priorities (the preempted play is
-    `skipped`); `Stop` without a play id stops what plays and drops plays already due, `Stop`
-    with an id stops or cancels that play, both confirmed `skipped`/`stopped`; `SetVolume` is
-    kept across restarts; `TestTone` plays through the amplifier without confirmations.
+    `skipped`, or played again afterwards under the `resume` policy); `Stop` without a play id
+    is the kill switch: the amplifier goes off at once, what plays ends, plays already due and
+    PlayNow items still downloading are dropped; `Stop` with an id stops or cancels that play;
+    both are confirmed `skipped`/`stopped`. The local stop button does what `Stop` without an id
+    does. `SetVolume` is kept across restarts; `TestTone` plays through the amplifier without
+    confirmations; `ReloadConfig` re-reads `config_path`; `Reboot`, valid only under the admin
+    key, shuts down cleanly and then calls `on_reboot` (never anything else).
+
+    Quiet hours are the agent's own: a normal or priority play or tone inside them is refused
+    (`skipped`/`quiet-hours`) and reported as a security event, on arrival and again at its start.
+    Security events are rate-limited by a token bucket; the number held back rides on the next.
 
     After a crash or a stop in mid-play the play is confirmed `failed`/`interrupted` and never
     replayed: a bulletin restarted or resumed mid-way would misstate what listeners heard.
@@ -118,8 +157,13 @@ class Agent:
         clock: Clock | None = None,
         http: httpx.AsyncClient | None = None,
         listener: Listener | None = None,
+        config_path: Path | None = None,
+        on_reboot: Callable[[], None] | None = None,
+        health_sources: health.HealthSources | None = None,
+        notify_env: dict[str, str] | None = None,
     ) -> None:
         self.config = config
+        self.config_path = config_path
         self.agent_id = config.agent_id
         self.topics = Topics(config.topic_root)
         self.clock: Clock = clock or SystemClock()
@@ -129,7 +173,25 @@ class Agent:
             config.amplifier_pin, pin_factory=pin_factory, active_high=config.amplifier_active_high
         )
         self.log = _AgentLog(logger, {"agent_id": config.agent_id})
-        self._verifier = Verifier(config.public_key, config.agent_id)
+        self._pin_factory = pin_factory
+        self.led: StatusLed | None = None
+        if config.status_led_pin is not None:
+            self.led = StatusLed(
+                config.status_led_pin,
+                pin_factory=pin_factory,
+                clock=self.clock,
+                active_high=config.status_led_active_high,
+            )
+        self.button: StopButton | None = None
+        self._on_reboot = on_reboot
+        self._health = health_sources or health.HealthSources()
+        self._notify_env = notify_env
+        self.reboot_requested = False
+        self.restart_requested = False
+        self._error: str | None = None
+        self._quiet = config.quiet_hours
+        self._security = TokenBucket(config.security_events_burst, config.security_events_per_minute / 60.0, self.clock)
+        self._verifier = Verifier(config.public_key, config.agent_id, admin_key=config.admin_key)
         self._http = http
         self._owns_http = http is None
         self._listener = listener
@@ -143,6 +205,7 @@ class Agent:
         self._finished = asyncio.Event()
         self._running = False
         self._client: aiomqtt.Client | None = None
+        self._background: set[asyncio.Future[Any]] = set()
         self._started = time.monotonic()
         self.connected = False
 
@@ -170,12 +233,40 @@ class Agent:
         if self._running or self._finished.is_set():
             raise AgentError("an Agent runs only once")
         self._running = True
+        watchdog: asyncio.Task[None] | None = None
         try:
             self._open()
+            self._notify("READY=1\nSTATUS=started; connecting to the broker")
+            interval = systemd.watchdog_interval_s(self._notify_env)
+            if interval is not None:
+                watchdog = asyncio.create_task(self._watchdog(interval), name=f"{self.agent_id}-watchdog")
             await self._connection_loop()
         finally:
+            self._notify("STOPPING=1")
+            if watchdog is not None:
+                watchdog.cancel()
+                await asyncio.gather(watchdog, return_exceptions=True)
             await self._close()
             self._finished.set()
+        if self.reboot_requested:
+            if self._on_reboot is None:
+                self.log.error("an admin-signed reboot was requested, but this agent has no reboot hook")
+            else:
+                self.log.warning("rebooting, as the admin-signed command asked")
+                self._on_reboot()
+
+    def _notify(self, state: str) -> None:
+        systemd.notify(state, env=self._notify_env)
+
+    async def _watchdog(self, interval: float) -> None:
+        """Ping systemd's watchdog while the event loop and the playback line are alive."""
+        while True:
+            playback = self._playback
+            if playback is None or playback.alive:
+                self._notify("WATCHDOG=1")
+            else:
+                self.log.critical("the playback line died; letting the watchdog restart the agent")
+            await asyncio.sleep(interval)
 
     async def stop(self) -> None:
         """Clean shutdown: end any play (confirmed `failed`/`interrupted`), send what the outbox holds
@@ -204,9 +295,22 @@ class Agent:
             warmup_s=self.config.amplifier_warmup_s,
             cooldown_s=self.config.amplifier_cooldown_s,
             late_grace_s=self.config.late_grace_s,
+            quiet_hours=lambda: self._quiet,
+            on_refused=self._refused,
+            on_change=self._update_led,
             logger=self.log,
         )
         self._playback.start()
+        if self.led is not None:
+            self.led.start()
+        self._update_led()
+        if self.config.stop_button_pin is not None:
+            self.button = StopButton(
+                self.config.stop_button_pin,
+                pin_factory=self._pin_factory,
+                pull_up=self.config.stop_button_pull_up,
+                on_press=self._stop_button_pressed,
+            )
         self._scheduler = Scheduler(
             config=self.config,
             store=store,
@@ -215,6 +319,7 @@ class Agent:
             http=self._http,
             report=self._report,
             retry_s=self.download_retry_s,
+            on_refused=self._refused,
             logger=self.log,
         )
         for play_id, source, status in store.unfinished_plays():
@@ -227,11 +332,16 @@ class Agent:
             self._scheduler.apply_manifest(held.manifest)
 
     async def _close(self) -> None:
+        if self.button is not None:
+            self.button.close()
+            self.button = None
         if self._scheduler is not None:
             await self._scheduler.close()
         if self._playback is not None:
             await self._playback.close()
         self.amplifier.close()
+        if self.led is not None:
+            await self.led.close()
         if self._owns_http and self._http is not None:
             await self._http.aclose()
         if self._store is not None:
@@ -254,6 +364,8 @@ class Agent:
             if self.connected:
                 attempt = 0
             self.connected = False
+            self._update_led()
+            self._notify("STATUS=offline; playing from the cache, reconnecting")
             if self._stopping.is_set():
                 break
             delay = reconnect_delay(attempt, self.config.reconnect_max_s)
@@ -300,13 +412,14 @@ class Agent:
             raise SubscriptionRefused(f"the broker refused subscriptions to {', '.join(refused)}")
         self.connected = True
         self.log.info("connected to %s", self.config.broker.url)
+        self._update_led()
+        self._notify(f"STATUS=online at {self.config.broker.url}")
         self._emit("connected")
         self._outbox_ready.set()
         receive = asyncio.create_task(self._receive(client), name=f"{self.agent_id}-receive")
         flusher = asyncio.create_task(self._flush_loop(client), name=f"{self.agent_id}-outbox")
         tasks = [receive, flusher]
-        if self.config.telemetry_interval_s > 0:
-            tasks.append(asyncio.create_task(self._telemetry_loop(client), name=f"{self.agent_id}-telemetry"))
+        tasks.append(asyncio.create_task(self._telemetry_loop(client), name=f"{self.agent_id}-telemetry"))
         stop = asyncio.create_task(self._stopping.wait())
         try:
             done, _ = await asyncio.wait([*tasks, stop], return_when=asyncio.FIRST_COMPLETED)
@@ -374,18 +487,34 @@ class Agent:
     async def _telemetry_loop(self, client: aiomqtt.Client) -> None:
         topic = self.topics.telemetry(self.agent_id)
         while True:
-            await asyncio.sleep(self.config.telemetry_interval_s)
-            telemetry = Telemetry(
-                agent_id=self.agent_id,
-                at=self.clock.now(),
-                uptime_s=time.monotonic() - self._started,
-                volume=self._volume,
-                manifest_revision=self.store.manifest_revision(),
-                current_play_id=self.current_play_id,
-                cache_bytes=fetcher.cache_bytes(self.config.media_dir),
-                outbox_pending=self.store.outbox_size(),
-            )
+            interval = self.config.telemetry_interval_s  # read each time: a reload may change it
+            if interval <= 0:
+                await asyncio.sleep(60)
+                continue
+            await asyncio.sleep(interval)
+            telemetry = await self.telemetry()
             await client.publish(topic, encode(telemetry), qos=MQTT_QOS)
+
+    async def telemetry(self) -> Telemetry:
+        """The health figures as of now; each is None where this machine does not expose it."""
+        current = self._playback.current if self._playback else None
+        return Telemetry(
+            agent_id=self.agent_id,
+            at=self.clock.now(),
+            uptime_s=time.monotonic() - self._started,
+            volume=self._volume,
+            manifest_revision=self.store.manifest_revision(),
+            current_play_id=self.current_play_id,
+            current_title=(current.play.title[:300] or None) if current and current.play else None,
+            cache_bytes=fetcher.cache_bytes(self.config.media_dir),
+            outbox_pending=self.store.outbox_size(),
+            version=__version__,
+            cpu_temp_c=health.cpu_temp_c(self._health.thermal),
+            disk_free_bytes=health.disk_free_bytes(self.config.state_dir),
+            load_1m=health.load_1m(),
+            clock_offset_s=await health.clock_offset_s(self._health.chronyc),
+            link_quality=health.link_quality(self._health.wireless),
+        )
 
     # -- inbound messages ------------------------------------------------------------------------
 
@@ -440,21 +569,47 @@ class Agent:
     async def _reject(self, topic: str, exc: MessageRejected) -> None:
         self.log.warning("rejected a message on %s: %s (%s)", topic, exc.reason.value, exc.detail)
         self._emit("rejected")
+        await self._security_event(exc.reason.value, exc.detail, topic, exc.msg_id)
+
+    async def _security_event(self, reason: str, detail: str, topic: str, msg_id: str | None) -> None:
+        """Report a refusal to the controller, within the token bucket; the rest are counted."""
+        if not self._security.take():
+            self.log.info("security event %s held back by the rate limit", reason)
+            self._emit("security-suppressed")
+            return
         event = SecurityEvent(
             agent_id=self.agent_id,
             at=self.clock.now(),
-            reason=exc.reason.value,
-            detail=exc.detail[:500],
+            reason=reason[:40],
+            detail=detail[:500],
             topic=topic[:300],
-            rejected_msg_id=exc.msg_id[:64] if exc.msg_id else None,
+            rejected_msg_id=msg_id[:64] if msg_id else None,
+            suppressed=self._security.take_suppressed(),
         )
         client = self._client
         if client is None:
+            self._security.suppressed += event.suppressed + 1  # not sent: count it for the next one
             return
         try:
             await client.publish(self.topics.security(self.agent_id), encode(event), qos=MQTT_QOS)
+            self._emit("security-event")
         except aiomqtt.MqttError as err:
+            self._security.suppressed += event.suppressed + 1
             self.log.warning("could not report the rejection: %s", err)
+
+    def _refused(self, item: PlayItem, reason: str) -> None:
+        """A valid, signed item refused by local policy (quiet hours): tell the controller's security log."""
+        play = item.play
+        detail = (
+            f"{item.describe()} at {play.starts_at.isoformat() if play else self.clock.now().isoformat()} "
+            f"is inside quiet hours {self._quiet.describe()}"
+        )
+        self._emit("refused")
+        task = asyncio.ensure_future(
+            self._security_event(reason, detail, self.topics.commands(self.agent_id), play.play_id if play else None)
+        )
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     # -- commands --------------------------------------------------------------------------------
 
@@ -465,14 +620,93 @@ class Agent:
         elif isinstance(command, Stop):
             affected = await self._scheduler.stop(command.play_id)
             self.log.info("stop command %s: %s", command.msg_id, ", ".join(affected) or "nothing to stop")
+        elif isinstance(command, ReloadConfig):
+            await self.reload_config()
+        elif isinstance(command, Reboot):
+            self.log.warning("admin-signed reboot command %s: %s", command.msg_id, command.reason or "no reason given")
+            self._emit("reboot")
+            self.reboot_requested = True
+            self._stopping.set()
         elif isinstance(command, SetVolume):
             self._volume = command.volume
             self.store.set_setting("volume", str(command.volume))
             self.log.info("volume set to %d", command.volume)
         elif isinstance(command, TestTone):
+            if self._quiet.contains(self.clock.now()):
+                self.log.warning("test tone refused: inside quiet hours %s", self._quiet.describe())
+                self._refused(PlayItem(ItemKind.TONE, tone=command), QUIET_HOURS)
+                return
             await self._playback.submit(PlayItem(ItemKind.TONE, tone=command))
         else:  # pragma: no cover - the verifier only lets the four kinds through
             self.log.warning("ignored a %s command", _kind(command))
+
+    # -- local controls and config ---------------------------------------------------------------
+
+    def _stop_button_pressed(self) -> None:
+        """The physical kill switch: the same as a Stop command without a play id."""
+        self.log.warning("local stop button pressed: silencing the amplifier")
+        self._emit("stop-button")
+        if self._scheduler is None:
+            self.amplifier.power_off()
+            return
+        task = asyncio.ensure_future(self._scheduler.stop(None, reason=STOPPED_LOCALLY))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def reload_config(self) -> bool:
+        """Re-read `config_path`. Applies what can change in place; a key in `RESTART_KEYS` makes the
+        agent stop (exit code 75), for systemd to start it again. An invalid file changes nothing."""
+        if self.config_path is None:
+            self.log.warning("reload-config: this agent was not started from a config file")
+            self._emit("reload-failed")
+            return False
+        try:
+            new = await asyncio.to_thread(load_config, self.config_path)
+        except ConfigError as exc:
+            self.log.error("reload-config: kept the running config: %s", exc)
+            self._emit("reload-failed")
+            return False
+        old = self.config
+        changed = {k for k in type(old).model_fields if getattr(old, k) != getattr(new, k)}
+        if changed & RESTART_KEYS:
+            self.log.warning("reload-config: %s need a restart; restarting", ", ".join(sorted(changed & RESTART_KEYS)))
+            self.restart_requested = True
+            self._stopping.set()
+            self._emit("reloaded")
+            return True
+        self.config = new
+        self._quiet = new.quiet_hours
+        if "volume" in changed:
+            self._volume = new.volume
+            self.store.set_setting("volume", str(new.volume))
+        if self._playback is not None:
+            self._playback.warmup_s = new.amplifier_warmup_s
+            self._playback.cooldown_s = new.amplifier_cooldown_s
+            self._playback.set_late_grace(new.late_grace_s)
+        if self._scheduler is not None:
+            self._scheduler.reconfigure(new)
+        self._security = TokenBucket(new.security_events_burst, new.security_events_per_minute / 60.0, self.clock)
+        self.log.info("reload-config: applied %s", ", ".join(sorted(changed)) or "no changes")
+        self._emit("reloaded")
+        return True
+
+    def _update_led(self) -> None:
+        if self.led is None:
+            return
+        if self._error is not None:
+            pattern = LedPattern.ERROR
+        elif self._playback is not None and self._playback.is_playing:
+            pattern = LedPattern.PLAYING
+        elif self.connected:
+            pattern = LedPattern.IDLE
+        else:
+            pattern = LedPattern.OFFLINE
+        self.led.show(pattern)
+
+    @property
+    def error(self) -> str | None:
+        """The last hardware or playback failure, shown on the LED until a play finishes."""
+        return self._error
 
     # -- confirmations ---------------------------------------------------------------------------
 
@@ -485,6 +719,8 @@ class Agent:
         started_at: datetime | None = None,
         ended_at: datetime | None = None,
         duration_played_s: float | None = None,
+        resumed_after: str | None = None,
+        preempted_played_s: float | None = None,
     ) -> bool:
         return self._confirm(
             play.play_id,
@@ -493,6 +729,8 @@ class Agent:
             started_at=started_at,
             ended_at=ended_at,
             duration_played_s=duration_played_s,
+            resumed_after=resumed_after,
+            preempted_played_s=preempted_played_s,
         )
 
     def _confirm(
@@ -504,6 +742,8 @@ class Agent:
         started_at: datetime | None = None,
         ended_at: datetime | None = None,
         duration_played_s: float | None = None,
+        resumed_after: str | None = None,
+        preempted_played_s: float | None = None,
     ) -> bool:
         """Record a play's new status and its confirmation in one transaction, then wake the outbox.
 
@@ -519,9 +759,16 @@ class Agent:
             ended_at=ended_at,
             duration_played_s=duration_played_s,
             reason=reason[:500] if reason else None,
+            resumed_after=resumed_after,
+            preempted_played_s=preempted_played_s,
         )
         if not self.store.advance(play_id, status, confirmation, now, reason):
             return False
+        if status is PlayStatus.FINISHED:
+            self._error = None
+        elif status is PlayStatus.FAILED and reason and reason != INTERRUPTED and _is_hardware(reason):
+            self._error = reason
+        self._update_led()
         if status is PlayStatus.FINISHED:
             fault_point(EXIT_BEFORE_CONFIRM)
         self._outbox_ready.set()
@@ -534,6 +781,19 @@ class Agent:
                 self._listener(self.agent_id, event)
             except Exception:
                 self.log.exception("the listener failed on %s", event)
+
+
+def _is_hardware(reason: str) -> bool:
+    """Failures a technician must look at (the LED shows them), unlike a download that will retry."""
+    return reason.split(":", 1)[0] in {
+        "amplifier-error",
+        "device-busy",
+        "device-unavailable",
+        "player-not-found",
+        "player-error",
+        "decode-error",
+        "missing-file",
+    }
 
 
 def _kind(message: object) -> str:

@@ -2,23 +2,32 @@
 
 Scheduled plays arrive one warm-up before they are due, commands (PlayNow, test tones) at
 once. The worker switches the amplifier on, waits for it to warm up, plays (a scheduled play
-starts on its instant), and keeps it on for the cooldown in
-case another item is due; then it switches it off. Every path out, including errors and
-cancellation, switches the amplifier off.
+starts on its instant), and keeps it on for the cooldown in case another item is due; then it
+switches it off. Every path out, including errors and cancellation, switches the amplifier off.
+Every wait is on the injected clock, so tests drive warm-up and cooldown without sleeping.
 
-What a play's confirmation says when it does not finish:
+Right before a play sounds, the agent's own quiet hours are checked: a normal or priority play
+(or a test tone) inside them is refused, whatever the controller said. Emergencies pass.
 
-- `skipped`, reason `late`: it could not start within the grace after its `starts_at`;
-- `skipped`, reason `stopped`: a Stop command ended or dropped it (the partial play is reported);
-- `skipped`, reason `preempted by ...`: a higher-priority item interrupted it;
-- `failed`, reason `interrupted`: the agent shut down or crashed while it played;
-- `failed`, any other reason: the player, the amplifier or the audio failed.
+The kill switch (a Stop command without a play id, or the local stop button) switches the
+amplifier off at once, even mid warm-up, ends what plays, and drops every item already queued.
+
+An emergency interrupts a lower-priority play. The emergency's `interrupted` policy decides the
+fate of the interrupted play: `skip` ends it (`skipped`, `preempted by ...`); `resume` plays it
+again from its beginning right after, without a second `started`, and its `finished`
+confirmation carries `resumed_after` and `preempted_played_s`.
+
+What a play's confirmation says when it does not finish (reason codes, docs/protocol.md):
+
+- `skipped`: `late`, `stopped`, `preempted by <priority> play <id>`, `quiet-hours`;
+- `failed`: `interrupted` (shut down or crashed while it played), `amplifier-error: ...`, or the
+  player's reason: `missing-file`, `device-busy`, `device-unavailable`, `decode-error`,
+  `player-not-found`, `player-error`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import itertools
 import logging
@@ -29,18 +38,23 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from edge_agent.faults import MID_PLAY, fault_point
 from edge_agent.hardware import Amplifier
 from edge_agent.player import Player, PlayOutcome
+from edge_agent.quiet import QUIET_HOURS, QuietHours
 from edge_agent.state import PlayStatus
+from edge_agent.timing import wait_until_or
 from loa.clock import Clock
-from protocol.messages import ManifestPlay, Priority, TestTone
+from protocol.messages import InterruptPolicy, ManifestPlay, Priority, TestTone
 
 log = logging.getLogger(__name__)
 
 PRIORITY_RANK = {Priority.NORMAL: 0, Priority.PRIORITY: 1, Priority.EMERGENCY: 2}
 LATE = "late"
 STOPPED = "stopped"
+STOPPED_LOCALLY = "stopped: local stop button"
 INTERRUPTED = "interrupted"
+PREEMPTED = "preempted"
 
 
 class ItemKind(StrEnum):
@@ -58,6 +72,9 @@ class PlayItem:
     path: Path | None = None
     tone: TestTone | None = None
     seq: int = field(default=0)
+    resumed_after: str | None = None
+    """Set when this play was preempted under the `resume` policy and waits to be played again."""
+    preempted_played_s: float | None = None
 
     @property
     def rank(self) -> int:
@@ -72,6 +89,10 @@ class PlayItem:
         immediate = 0 if self.kind is not ItemKind.SCHEDULED else 1
         start = self.play.starts_at.timestamp() if self.play and self.kind is ItemKind.SCHEDULED else 0.0
         return (-self.rank, immediate, start, self.seq)
+
+    @property
+    def priority(self) -> Priority:
+        return self.play.priority if self.play else Priority.NORMAL
 
     def describe(self) -> str:
         if self.play is None:
@@ -91,7 +112,13 @@ class Report(Protocol):
         started_at: datetime | None = None,
         ended_at: datetime | None = None,
         duration_played_s: float | None = None,
+        resumed_after: str | None = None,
+        preempted_played_s: float | None = None,
     ) -> bool: ...
+
+
+Refused = Callable[["PlayItem", str], None]
+"""Told about an item refused for a security reason (quiet hours), to raise a security event."""
 
 
 class Playback:
@@ -108,6 +135,9 @@ class Playback:
         warmup_s: float,
         cooldown_s: float,
         late_grace_s: float,
+        quiet_hours: Callable[[], QuietHours] | None = None,
+        on_refused: Refused | None = None,
+        on_change: Callable[[], None] | None = None,
         logger: logging.Logger | logging.LoggerAdapter[logging.Logger] | None = None,
     ) -> None:
         self.log = logger or log
@@ -125,6 +155,13 @@ class Playback:
         self._current: PlayItem | None = None
         self._playing = False
         self._interrupt: tuple[PlayStatus, str] | None = None
+        self._preemptor: PlayItem | None = None
+        self._quiet = quiet_hours
+        self._on_refused = on_refused
+        self._on_change = on_change
+        self._kill = asyncio.Event()  # the kill switch, for the current amplifier session
+        self._urgent = asyncio.Event()  # something outranking the current item arrived
+        self._in_session = False
         self._closing = False
         self._task: asyncio.Task[None] | None = None
 
@@ -140,6 +177,24 @@ class Playback:
 
     def queued_play_ids(self) -> set[str]:
         return {play.play_id for play in self.queued_plays()}
+
+    @property
+    def is_playing(self) -> bool:
+        """True while audio or a tone is actually coming out (not during warm-up or cooldown)."""
+        return self._playing
+
+    @property
+    def quiet_hours(self) -> QuietHours | None:
+        """The quiet hours in force now (a config reload may change them)."""
+        return self._quiet() if self._quiet is not None else None
+
+    @property
+    def alive(self) -> bool:
+        """False once the worker task died: the watchdog then stops pinging systemd."""
+        return self._task is not None and not self._task.done()
+
+    def set_late_grace(self, seconds: float) -> None:
+        self.late_grace = timedelta(seconds=seconds)
 
     def busy_with(self, play_id: str) -> bool:
         """True while `play_id` is queued or playing."""
@@ -176,10 +231,13 @@ class Playback:
         heapq.heappush(self._heap, (item.sort_key(), item))
         self._changed.set()
         current = self._current
-        if current is not None and item.rank > current.rank and self._interrupt is None and self._playing:
-            self.log.info("%s preempts %s", item.describe(), current.describe())
-            self._interrupt = (PlayStatus.SKIPPED, f"preempted by {item.describe()}")
-            await self._player.stop()
+        if current is not None and item.rank > current.rank and self._interrupt is None:
+            self._urgent.set()
+            if self._playing:
+                self.log.info("%s preempts %s", item.describe(), current.describe())
+                self._interrupt = (PlayStatus.SKIPPED, f"{PREEMPTED} by {item.describe()}")
+                self._preemptor = item
+                await self._player.stop()
 
     def discard(self, play_id: str) -> PlayItem | None:
         """Take a queued (not playing) play out of the queue."""
@@ -190,18 +248,22 @@ class Playback:
                 return item
         return None
 
-    async def stop(self, play_id: str | None) -> list[str]:
+    async def stop(self, play_id: str | None, *, reason: str = STOPPED) -> list[str]:
         """Carry out a Stop command. Returns the play ids it ended or dropped.
 
-        With a `play_id`: stop that play if it is playing, or drop it from the queue. Without:
-        stop whatever plays (a tone too) and drop every item already queued, so the kill switch
-        does not simply start the next due item. Plays not yet due keep their schedule.
+        With a `play_id`: stop that play if it is playing, or drop it from the queue. Without, the
+        kill switch: switch the amplifier off first (silence at once, even mid warm-up), then stop
+        whatever plays (a tone too) and drop every item already queued, so it does not simply
+        start the next due item. Plays not yet due keep their schedule.
         """
         affected: list[str] = []
         current = self._current
+        if play_id is None and self._in_session:
+            self._kill.set()
+            self._safe_power_off()
         if current is not None and (play_id is None or current.play_id == play_id):
             if self._interrupt is None:
-                self._interrupt = (PlayStatus.SKIPPED, STOPPED)
+                self._interrupt = (PlayStatus.SKIPPED, reason)
             if current.play_id:
                 affected.append(current.play_id)
             if self._playing:
@@ -213,17 +275,17 @@ class Playback:
             dropped = [found] if found else []
         for item in dropped:
             if item.play is not None:
-                self._report(item.play, PlayStatus.SKIPPED, reason=STOPPED)
+                self._report(item.play, PlayStatus.SKIPPED, reason=reason)
                 affected.append(item.play.play_id)
         return affected
 
     # -- the worker ------------------------------------------------------------------------------
 
     async def _take(self, timeout: float | None) -> PlayItem | None:
-        """The next item to play, skipping late ones; None after `timeout` seconds or when closing."""
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        while not self._closing:
+        """The next item to play, skipping late ones; None after `timeout` seconds (on the clock),
+        when closing, or, within a session, after the kill switch."""
+        deadline = None if timeout is None else self._clock.now() + timedelta(seconds=timeout)
+        while not self._closing and not (deadline is not None and self._kill.is_set()):
             if self._heap:
                 _, item = heapq.heappop(self._heap)
                 if self._is_late(item):
@@ -233,18 +295,20 @@ class Playback:
                     )
                     self._report(item.play, PlayStatus.SKIPPED, reason=LATE)
                     continue
+                if self._refused_by_quiet_hours(item):
+                    continue  # refused before the amplifier is even switched on
                 return item
             self._changed.clear()
-            remaining = None if deadline is None else deadline - loop.time()
-            if remaining is not None and remaining <= 0:
+            if deadline is None:
+                await self._changed.wait()
+            elif not await wait_until_or(self._clock, deadline, self._changed, self._kill):
                 return None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), remaining)
         return None
 
     def _is_late(self, item: PlayItem) -> bool:
         return (
             item.kind is ItemKind.SCHEDULED
+            and item.resumed_after is None
             and item.play is not None
             and self._clock.now() > item.play.starts_at + self.late_grace
         )
@@ -263,28 +327,39 @@ class Playback:
         """One amplifier session: on, warm up, play items until the cooldown passes idle, off."""
         item: PlayItem | None = first
         self._current = first
+        self._kill.clear()
+        self._in_session = True
         try:
             try:
                 self._amp.power_on()
             except Exception as exc:
-                self._end(first, PlayStatus.FAILED, f"amplifier error: {exc}")
+                self._end(first, PlayStatus.FAILED, f"amplifier-error: {exc}")
                 raise
-            await asyncio.sleep(self.warmup_s)
+            self._changed_state()
+            # The kill switch cuts the warm-up short; an urgent item does not: the amp must warm up.
+            await wait_until_or(self._clock, self._clock.now() + timedelta(seconds=self.warmup_s), self._kill)
             while item is not None:
                 await self._perform(item)
+                if self._kill.is_set():
+                    break
                 item = await self._take(self.cooldown_s)
                 self._current = item
         finally:
+            self._in_session = False
             self._current = None
             self._interrupt = None
+            self._preemptor = None
             self._safe_power_off()
+            self._changed_state()
 
     async def _perform(self, item: PlayItem) -> None:
         """Play one item and report it. Raises only CancelledError."""
         self._current = item
         try:
-            if item.kind is ItemKind.SCHEDULED and item.play is not None:
-                await self._clock.sleep_until(item.play.starts_at)  # it was handed over a warm-up early
+            if item.kind is ItemKind.SCHEDULED and item.play is not None and item.resumed_after is None:
+                # It was handed over a warm-up early; the kill switch or an urgent item ends the wait.
+                self._urgent.clear()
+                await wait_until_or(self._clock, item.play.starts_at, self._kill, self._urgent)
             if self._heap and self._heap[0][1].rank > item.rank and self._interrupt is None:
                 # Something more urgent arrived while the amplifier warmed up: it goes first.
                 _, urgent = heapq.heappop(self._heap)
@@ -303,43 +378,98 @@ class Playback:
             self._end(item, *self._interrupt)
             self._interrupt = None
             return
+        now = self._clock.now()
+        if self._refused_by_quiet_hours(item):
+            return
         volume = self._volume()
         if item.tone is not None:
             await self._play_tone(item.tone, volume)
             return
         assert item.play is not None and item.path is not None
         play = item.play
-        started_at = self._clock.now()
-        if not self._report(play, PlayStatus.STARTED, started_at=started_at):
+        started_at = now
+        if item.resumed_after is None and not self._report(play, PlayStatus.STARTED, started_at=started_at):
             self.log.warning("play %s was already started or ended; not playing it again", play.play_id)
             return
         outcome: PlayOutcome | None = None
         error = ""
-        self._playing = True
+        self._set_playing(True)
         try:
+            fault_point(MID_PLAY)
             outcome = await self._player.play(item.path, volume=volume, duration_s=play.duration_s)
         except asyncio.CancelledError:
             raise  # the play stays `started`; recovery at the next start reports it interrupted
         except Exception as exc:
             self.log.exception("player failed on play %s", play.play_id)
-            error = f"player error: {type(exc).__name__}: {exc}"
+            error = f"player-error: {type(exc).__name__}: {exc}"
         finally:
-            self._playing = False
+            self._set_playing(False)
         interrupt, self._interrupt = self._interrupt, None
+        preemptor, self._preemptor = self._preemptor, None
         played = outcome.duration_played_s if outcome else 0.0
-        ended_at = started_at + timedelta(seconds=played)
         reason: str | None
         if outcome is not None and outcome.completed:
             status, reason = PlayStatus.FINISHED, None
         elif interrupt is not None:
+            if preemptor is not None and preemptor.play is not None and self._resumes(preemptor):
+                item.resumed_after = preemptor.play.play_id
+                item.preempted_played_s = (item.preempted_played_s or 0.0) + played
+                item.seq = next(self._seq)
+                heapq.heappush(self._heap, (item.sort_key(), item))
+                self.log.info(
+                    "play %s preempted after %.1fs by %s; it plays again from the start afterwards",
+                    play.play_id,
+                    played,
+                    preemptor.describe(),
+                )
+                return
             status, reason = interrupt
         else:
-            status, reason = PlayStatus.FAILED, (outcome.error if outcome else error) or "player failed"
+            status, reason = PlayStatus.FAILED, (outcome.error if outcome else error) or "player-error"
             self.log.warning("play %s failed: %s", play.play_id, reason)
-        self._report(play, status, reason=reason, started_at=started_at, ended_at=ended_at, duration_played_s=played)
+        self._report(
+            play,
+            status,
+            reason=reason,
+            started_at=started_at,
+            ended_at=started_at + timedelta(seconds=played),
+            duration_played_s=played,
+            resumed_after=item.resumed_after,
+            preempted_played_s=item.preempted_played_s,
+        )
+
+    def _refused_by_quiet_hours(self, item: PlayItem) -> bool:
+        """Refuse (and report) a non-emergency item that would sound inside quiet hours."""
+        quiet = self.quiet_hours
+        if quiet is None:
+            return False
+        at = self._clock.now()
+        if item.kind is ItemKind.SCHEDULED and item.play is not None and item.resumed_after is None:
+            at = max(at, item.play.starts_at)
+        if not quiet.refuses(item.priority, at):
+            return False
+        self.log.warning("%s refused: %s is inside quiet hours %s", item.describe(), at, quiet.describe())
+        self._end(item, PlayStatus.SKIPPED, QUIET_HOURS)
+        if self._on_refused is not None:
+            self._on_refused(item, QUIET_HOURS)
+        return True
+
+    def _resumes(self, preemptor: PlayItem) -> bool:
+        return preemptor.play is not None and preemptor.play.interrupted is InterruptPolicy.RESUME
+
+    def _set_playing(self, playing: bool) -> None:
+        self._playing = playing
+        self._changed_state()
+
+    def _changed_state(self) -> None:
+        if self._on_change is not None:
+            try:
+                self._on_change()
+            except Exception:
+                self.log.exception("the playback state listener failed")
 
     async def _play_tone(self, tone: TestTone, volume: int) -> None:
-        self._playing = True
+        self._set_playing(True)
         try:
             outcome = await self._player.tone(seconds=tone.seconds, frequency_hz=tone.frequency_hz, volume=volume)
         except asyncio.CancelledError:
@@ -348,8 +478,9 @@ class Playback:
             self.log.exception("test tone failed")
             return
         finally:
-            self._playing = False
+            self._set_playing(False)
             self._interrupt = None
+            self._preemptor = None
         if outcome.completed:
             self.log.info("test tone of %gs at %d Hz played", tone.seconds, tone.frequency_hz)
         else:

@@ -21,10 +21,18 @@ from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
 from edge_agent.errors import AgentError
-from loa.clock import utcnow
+from edge_agent.timing import wait_until_or
+from loa.clock import Clock, utcnow
 
 STOPPED = "stopped"
 """The `PlayOutcome.error` of a play ended by `Player.stop()`."""
+MISSING_FILE = "missing-file"
+DEVICE_BUSY = "device-busy"
+DEVICE_UNAVAILABLE = "device-unavailable"
+DECODE_ERROR = "decode-error"
+PLAYER_NOT_FOUND = "player-not-found"
+PLAYER_ERROR = "player-error"
+"""Reason codes a failed play's confirmation starts with (`code` or `code: detail`)."""
 
 
 class PlayerBusy(AgentError):
@@ -84,16 +92,20 @@ class VirtualPlayer:
 
     A product feature, like gpiozero's MockFactory: the simulator runs thousands of these.
     `duration_played_s` and `ended_at` are in simulated seconds, so a broadcast log made at 30x
-    speed still shows the bulletin's real length. It uses `asyncio.sleep`, independent of any
-    injected clock, and records every play in `history`.
+    speed still shows the bulletin's real length. It waits with `asyncio.sleep`, or, given a
+    `clock` (a test's `ManualClock`), until that clock passes the end. It records every play in `history`.
     """
 
-    def __init__(self, speed: float = 1.0) -> None:
+    def __init__(self, speed: float = 1.0, *, clock: Clock | None = None) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
         self.speed = speed
+        self.clock = clock
         self.history: list[PlayRecord] = []
         self._stop: asyncio.Event | None = None
+
+    def _now(self) -> datetime:
+        return self.clock.now() if self.clock is not None else utcnow()
 
     @property
     def is_playing(self) -> bool:
@@ -105,7 +117,7 @@ class VirtualPlayer:
 
     async def play(self, path: Path, *, volume: int, duration_s: float) -> PlayOutcome:
         if not path.is_file():
-            outcome = _outcome(utcnow(), 0.0, completed=False, error=f"audio file missing: {path}")
+            outcome = _outcome(self._now(), 0.0, completed=False, error=f"{MISSING_FILE}: {path}")
         else:
             outcome = await self._run(duration_s)
         self.history.append(PlayRecord("audio", path, volume, duration_s, outcome))
@@ -120,6 +132,17 @@ class VirtualPlayer:
         if self._stop is not None:
             raise PlayerBusy("the virtual player is already playing")
         stop = self._stop = asyncio.Event()
+        if self.clock is not None:
+            clock = self.clock
+            started = clock.now()
+            try:
+                stopped = await wait_until_or(clock, started + timedelta(seconds=seconds / self.speed), stop)
+            finally:
+                self._stop = None
+            if not stopped:
+                return _outcome(started, seconds, completed=True)
+            played = min(seconds, (clock.now() - started).total_seconds() * self.speed)
+            return _outcome(started, played, completed=False, error=STOPPED)
         loop = asyncio.get_running_loop()
         started, t0 = utcnow(), loop.time()
         try:
@@ -136,7 +159,8 @@ class VirtualPlayer:
             self._stop.set()
 
 
-DEFAULT_COMMAND: tuple[str, ...] = ("mpg123", "-q", "-a", "{device}", "-f", "{scale}", "{file}")
+DEFAULT_COMMAND: tuple[str, ...] = ("mpg123", "-q", "-o", "alsa", "-a", "{device}", "-f", "{scale}", "{file}")
+"""mpg123 pinned to ALSA (it would otherwise try JACK and PulseAudio first), with software volume."""
 DEFAULT_TONE_COMMAND: tuple[str, ...] = ("aplay", "-q", "-D", "{device}", "{file}")
 TONE_SAMPLE_RATE = 22_050
 
@@ -146,9 +170,13 @@ class AlsaPlayer:
 
     `command` and `tone_command` are argument lists with placeholders: `{file}`, `{device}`,
     `{volume}` (0-100), `{scale}` (mpg123's output scale, 0-32768) and `{duration}` (seconds,
-    from the manifest). `stop()` terminates the
-    process. A non-zero exit becomes a specific reason: file missing, device busy, device
-    unavailable, decode error, or the exit code with the decoder's last line.
+    from the manifest). `stop()` terminates the process. A non-zero exit becomes a specific
+    reason: `missing-file`, `device-busy`, `device-unavailable`, `decode-error`, or
+    `player-error` with the exit code and the decoder's last line. A completed play reports the
+    audio's length as played (the ALSA device paces the decoder); a stopped one, the time it ran.
+
+    With `alsa_device = "null"` it decodes for real into ALSA's null sink, which is how the
+    agent runs on a machine without a sound card (and how its tests run).
     """
 
     def __init__(
@@ -185,14 +213,14 @@ class AlsaPlayer:
 
     async def play(self, path: Path, *, volume: int, duration_s: float) -> PlayOutcome:
         if not path.is_file():
-            return _outcome(utcnow(), 0.0, completed=False, error=f"audio file missing: {path}")
-        return await self._run(self.argv(self.command, path, volume, duration_s))
+            return _outcome(utcnow(), 0.0, completed=False, error=f"{MISSING_FILE}: {path}")
+        return await self._run(self.argv(self.command, path, volume, duration_s), duration_s)
 
     async def tone(self, *, seconds: float, frequency_hz: int, volume: int) -> PlayOutcome:
         path = await asyncio.to_thread(write_tone, self.tone_dir, seconds, frequency_hz, volume)
-        return await self._run(self.argv(self.tone_command, path, volume, seconds))
+        return await self._run(self.argv(self.tone_command, path, volume, seconds), seconds)
 
-    async def _run(self, argv: list[str]) -> PlayOutcome:
+    async def _run(self, argv: list[str], duration_s: float) -> PlayOutcome:
         if self._proc is not None:
             raise PlayerBusy("the ALSA player is already playing")
         loop = asyncio.get_running_loop()
@@ -205,9 +233,9 @@ class AlsaPlayer:
                 stderr=asyncio.subprocess.PIPE,
             )
         except FileNotFoundError:
-            return _outcome(started, 0.0, completed=False, error=f"player command not found: {argv[0]}")
+            return _outcome(started, 0.0, completed=False, error=f"{PLAYER_NOT_FOUND}: {argv[0]}")
         except OSError as exc:
-            return _outcome(started, 0.0, completed=False, error=f"cannot start the player: {exc}")
+            return _outcome(started, 0.0, completed=False, error=f"{PLAYER_ERROR}: cannot start {argv[0]}: {exc}")
         self._proc, self._stopping = proc, False
         try:
             _, stderr = await proc.communicate()
@@ -216,11 +244,11 @@ class AlsaPlayer:
             raise
         finally:
             self._proc = None
-        played = loop.time() - t0
+        played = min(loop.time() - t0, duration_s) if duration_s > 0 else loop.time() - t0
         if self._stopping:
             return _outcome(started, played, completed=False, error=STOPPED)
         if proc.returncode == 0:
-            return _outcome(started, played, completed=True)
+            return _outcome(started, duration_s or played, completed=True)
         return _outcome(started, played, completed=False, error=failure_reason(proc.returncode, stderr))
 
     async def stop(self) -> None:
@@ -243,13 +271,34 @@ class AlsaPlayer:
 
 
 _FAILURES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("audio device busy", ("device or resource busy", "resource busy", "device busy")),
+    (DEVICE_BUSY, ("device or resource busy", "resource busy", "device busy")),
     (
-        "audio device unavailable",
-        ("unknown pcm", "no such device", "cannot open device", "failed to open device", "audio output"),
+        DEVICE_UNAVAILABLE,
+        (
+            "unknown pcm",
+            "no such device",
+            "cannot open device",
+            "failed to open device",
+            "audio output",
+            "failure loading driver module",
+            "audio open error",
+        ),
     ),
-    ("audio file missing", ("no such file", "cannot open file", "failed to open file")),
-    ("decode error", ("decode", "mpeg header", "illegal audio", "not an mpeg", "cannot read", "invalid frame")),
+    (MISSING_FILE, ("no such file", "cannot open file", "failed to open file")),
+    (
+        DECODE_ERROR,
+        (
+            "decode",
+            "mpeg header",
+            "illegal audio",
+            "not an mpeg",
+            "cannot read",
+            "invalid frame",
+            "invalid data found",
+            "not a wave file",
+            "unsupported format",
+        ),
+    ),
 )
 
 
@@ -262,9 +311,9 @@ def failure_reason(returncode: int | None, stderr: bytes) -> str:
         if any(n in lowered for n in needles):
             return f"{reason}: {last}" if last else reason
     if returncode is not None and returncode < 0:
-        return f"player killed by signal {-returncode}"
+        return f"{PLAYER_ERROR}: killed by signal {-returncode}"
     detail = f": {last}" if last else ""
-    return f"player exited with code {returncode}{detail}"
+    return f"{PLAYER_ERROR}: exit code {returncode}{detail}"
 
 
 def write_tone(directory: Path, seconds: float, frequency_hz: int, volume: int) -> Path:

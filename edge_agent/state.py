@@ -19,6 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from edge_agent.errors import StoreError
+from edge_agent.faults import MID_WRITE, fault_point
 from protocol.codec import encode
 from protocol.messages import Confirmation, ManifestPlay, ScheduleManifest
 
@@ -167,6 +168,7 @@ class AgentStore:
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+        fault_point(MID_WRITE)  # a crash test dies here: every write done, none committed
         self._db.execute("COMMIT")
 
     # -- manifest -----------------------------------------------------------------------------

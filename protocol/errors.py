@@ -22,6 +22,10 @@ class RejectReason(StrEnum):
     NOT_YET_VALID = "not-yet-valid"
     REPLAYED = "replayed"
     WRONG_ADDRESS = "wrong-address"
+    NOT_ADMIN = "not-admin"
+    """An admin-only command (reboot) not signed by the admin key, or the admin key signing anything else."""
+    QUIET_HOURS = "quiet-hours"
+    """A valid, signed non-emergency play or tone that would sound inside the agent's quiet hours."""
 
 
 class MessageRejected(ProtocolError):

@@ -43,6 +43,15 @@ class Priority(StrEnum):
     EMERGENCY = "emergency"
 
 
+class InterruptPolicy(StrEnum):
+    """What happens to the item a higher-priority play interrupts. See docs/protocol.md, "Preemption"."""
+
+    SKIP = "skip"
+    """The interrupted play ends, confirmed `skipped` with reason `preempted by ...`."""
+    RESUME = "resume"
+    """The interrupted play is played again from its beginning once the interrupting play ends."""
+
+
 class WireModel(BaseModel):
     """Base of every wire model: immutable and refusing unknown fields."""
 
@@ -61,6 +70,8 @@ class ManifestPlay(WireModel):
     size_bytes: int = Field(gt=0)
     duration_s: float = Field(gt=0)
     priority: Priority = Priority.NORMAL
+    interrupted: InterruptPolicy = InterruptPolicy.SKIP
+    """When this play preempts another, what becomes of the other one. Added in v1.1; default `skip`."""
 
 
 class SignedMessage(WireModel):
@@ -117,8 +128,25 @@ class TestTone(SignedMessage):
     frequency_hz: int = Field(default=1000, ge=50, le=8000)
 
 
-Command = Annotated[PlayNow | Stop | SetVolume | TestTone, Field(discriminator="kind")]
-ControllerMessage = Annotated[ScheduleManifest | PlayNow | Stop | SetVolume | TestTone, Field(discriminator="kind")]
+class ReloadConfig(SignedMessage):
+    """Re-read the agent's config file. Keys that need a restart make the agent restart itself."""
+
+    kind: Literal["reload-config"] = "reload-config"
+
+
+class Reboot(SignedMessage):
+    """Reboot the Pi. Valid only when signed by the separate admin key, never by the controller key."""
+
+    kind: Literal["reboot"] = "reboot"
+    reason: str = Field(default="", max_length=300)
+
+
+Command = Annotated[PlayNow | Stop | SetVolume | TestTone | ReloadConfig | Reboot, Field(discriminator="kind")]
+ControllerMessage = Annotated[
+    ScheduleManifest | PlayNow | Stop | SetVolume | TestTone | ReloadConfig | Reboot, Field(discriminator="kind")
+]
+ADMIN_ONLY_KINDS = frozenset({"reboot"})
+"""Message kinds the agent accepts only under the admin key's signature."""
 
 
 class PlayEvent(StrEnum):
@@ -150,6 +178,11 @@ class Confirmation(AgentMessage):
     ended_at: UtcInstant | None = None
     duration_played_s: float | None = Field(default=None, ge=0)
     reason: str | None = Field(default=None, max_length=500)
+    resumed_after: MsgId | None = None
+    """Set on a play preempted under the `resume` policy and played again: the play that interrupted it.
+    `started_at`/`ended_at`/`duration_played_s` then describe the full replay."""
+    preempted_played_s: float | None = Field(default=None, ge=0)
+    """With `resumed_after`: seconds of this play heard before it was interrupted."""
 
 
 class AgentStatus(StrEnum):
@@ -176,6 +209,15 @@ class Telemetry(AgentMessage):
     current_play_id: MsgId | None = None
     cache_bytes: int = Field(default=0, ge=0)
     outbox_pending: int = Field(default=0, ge=0)
+    version: str = Field(default="", max_length=40)
+    cpu_temp_c: float | None = None
+    disk_free_bytes: int | None = Field(default=None, ge=0)
+    load_1m: float | None = Field(default=None, ge=0)
+    clock_offset_s: float | None = None
+    """The system clock's offset from NTP time as chrony reports it (positive: fast); None if unreadable."""
+    link_quality: int | None = Field(default=None, ge=0, le=100)
+    """Wireless link quality in percent where readable (Wi-Fi); None otherwise."""
+    current_title: str | None = Field(default=None, max_length=300)
 
 
 class SecurityEvent(AgentMessage):
@@ -186,6 +228,8 @@ class SecurityEvent(AgentMessage):
     detail: str = Field(default="", max_length=500)
     topic: str = Field(max_length=300)
     rejected_msg_id: str | None = Field(default=None, max_length=64)
+    suppressed: int = Field(default=0, ge=0)
+    """Rejections since the previous event that the agent's rate limit kept back."""
 
 
 AgentMessageUnion = Annotated[Confirmation | AgentState | Telemetry | SecurityEvent, Field(discriminator="kind")]

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from pydantic import Field, TypeAdapter, ValidationError
 
 from protocol.errors import MessageRejected, ProtocolError, RejectReason
-from protocol.messages import ControllerMessage, SignedMessage, WireModel
+from protocol.messages import ADMIN_ONLY_KINDS, ControllerMessage, SignedMessage, WireModel
 
 SIGNING_CONTEXT = b"loa-xa/v1\n"
 _controller_adapter: TypeAdapter[SignedMessage] = TypeAdapter(ControllerMessage)
@@ -110,6 +110,9 @@ class Verifier:
 
     Stateless checks only: envelope, key, signature, schema, address and validity window.
     Replay protection needs memory and lives with the agent's durable state.
+
+    `admin_key`, when given, is a second, separately held key that alone may sign the
+    admin-only kinds (`reboot`); it may sign nothing else, and the controller key may not sign those.
     """
 
     def __init__(
@@ -118,9 +121,12 @@ class Verifier:
         agent_id: str,
         *,
         max_clock_skew: timedelta = timedelta(minutes=5),
+        admin_key: Ed25519PublicKey | None = None,
     ) -> None:
         self._key = public_key
         self.kid = key_id(public_key)
+        self._admin_key = admin_key
+        self.admin_kid = key_id(admin_key) if admin_key is not None else None
         self.agent_id = agent_id
         self.max_clock_skew = max_clock_skew
 
@@ -130,11 +136,15 @@ class Verifier:
         except ValidationError as exc:
             reason = RejectReason.UNSIGNED if _looks_unsigned(data) else RejectReason.MALFORMED
             raise MessageRejected(reason, _first_error(exc)) from None
-        if envelope.kid != self.kid:
+        if envelope.kid == self.kid:
+            key, admin = self._key, False
+        elif self._admin_key is not None and envelope.kid == self.admin_kid:
+            key, admin = self._admin_key, True
+        else:
             raise MessageRejected(RejectReason.UNKNOWN_KEY, f"key id {envelope.kid} is not the controller's")
         try:
             sig = base64.b64decode(envelope.sig, validate=True)
-            self._key.verify(sig, _signed_bytes(topic, envelope.payload))
+            key.verify(sig, _signed_bytes(topic, envelope.payload))
         except (binascii.Error, InvalidSignature):
             raise MessageRejected(RejectReason.BAD_SIGNATURE, "signature does not match") from None
         try:
@@ -142,6 +152,10 @@ class Verifier:
         except ValidationError as exc:
             # Signed but not valid v1: a controller bug, still never acted on.
             raise MessageRejected(RejectReason.MALFORMED, _first_error(exc)) from None
+        kind = str(getattr(message, "kind", ""))
+        if admin != (kind in ADMIN_ONLY_KINDS):
+            signer = "the admin key" if admin else "the controller key"
+            raise MessageRejected(RejectReason.NOT_ADMIN, f"a {kind} signed by {signer}", message.msg_id)
         if message.agent_id != self.agent_id:
             raise MessageRejected(RejectReason.WRONG_ADDRESS, f"addressed to {message.agent_id}", message.msg_id)
         if message.expires_at <= now:

@@ -1,10 +1,27 @@
 #!/usr/bin/env bash
-# Install loa-xa with the `agent` extra alone into a throwaway venv, prove that no controller
-# library came with it, and that `loa agent` starts far enough to reject a bad config.
+# The installer's guide (firmware_config/INSTALL.en.md), rehearsed on this machine:
+#  1. install loa-xa with the `agent` extra alone into a throwaway venv and prove no controller library came with it;
+#  2. prove `loa agent` rejects a bad config, naming the key;
+#  3. start a local controller (from the dev venv, .venv), create a commune, mint a one-time enrolment token;
+#  4. run firmware_config/loa-enroll with the agent-only venv: it writes a 0600 password file and the config;
+#  5. start `loa agent` from the agent-only venv (mock GPIO, virtual player) and wait until the controller
+#     lists it online; print the agent's RSS.
+# Not covered here: a clean Debian image (this reuses the host's Python and packages), systemd, chrony, ALSA
+# hardware, a real GPIO header. Steps 3-5 need the dev venv (.venv) for the controller; skip them with
+# AGENT_ONLY=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=$(mktemp -d)/agent-venv
-trap 'rm -rf "$(dirname "$venv")"' EXIT
+repo=$(pwd)
+work=$(mktemp -d)
+venv=$work/agent-venv
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
 "${PYTHON:-python3}" -m venv "$venv"
 "$venv/bin/python" -m pip install -q --upgrade pip
 "$venv/bin/python" -m pip install -q ".[agent]"
@@ -15,10 +32,49 @@ for forbidden in fastapi sqlalchemy pydub alembic apscheduler uvicorn amqtt; do
   fi
 done
 "$venv/bin/loa" agent --help >/dev/null
-printf 'agent_id = "Bad Id"\n' > "$(dirname "$venv")/bad.toml"
-if out=$("$venv/bin/loa" agent --config "$(dirname "$venv")/bad.toml" 2>&1); then
+printf 'agent_id = "Bad Id"\n' > "$work/bad.toml"
+if out=$("$venv/bin/loa" agent --config "$work/bad.toml" 2>&1); then
   echo "loa agent accepted a bad config" >&2
   exit 1
 fi
 echo "$out" | grep -q "agent_id" || { echo "config error did not name the key: $out" >&2; exit 1; }
 echo "agent-only install: ok (no controller libraries; loa agent runs and names bad keys)"
+[ "${AGENT_ONLY:-0}" = 1 ] && exit 0
+
+dev=${DEV_PYTHON:-$repo/.venv/bin/python}
+free_port() { "$dev" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+http_port=$(free_port)
+mqtt_port=$(free_port)
+admin_password=$("$dev" -c 'import secrets; print(secrets.token_urlsafe(18))')
+base="http://127.0.0.1:$http_port"
+LOA_ADMIN_USERNAME=install-admin LOA_ADMIN_PASSWORD=$admin_password LOA_TOPIC_ROOT="inst$$/loa/v1" \
+  "$dev" -m loa.cli controller --port "$http_port" --mqtt-port "$mqtt_port" --data-dir "$work/controller" \
+  >"$work/controller.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  curl -fsS "$base/api/system" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fsS "$base/api/system" >/dev/null || { cat "$work/controller.log" >&2; echo "controller did not start" >&2; exit 1; }
+api() { curl -fsS -u "install-admin:$admin_password" -H 'Content-Type: application/json' "$@"; }
+province=$(api -d '{"code": "inst-p", "name": "Nghệ An"}' "$base/api/provinces" | "$dev" -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+api -d "{\"province_id\": $province, \"code\": \"inst-c\", \"name\": \"Trung Lộc\"}" "$base/api/communes" >/dev/null
+token=$("$dev" -m controller.services.enrollment --data-dir "$work/controller" xa-install-cum-1 inst-c)
+
+"$venv/bin/python" firmware_config/loa-enroll --controller "$base" --token "$token" \
+  --config "$work/etc/agent.toml" --state-dir "$work/state" --player virtual
+[ "$(stat -c %a "$work/etc/mqtt-password")" = 600 ] || { echo "password file is not 0600" >&2; exit 1; }
+
+GPIOZERO_PIN_FACTORY=mock "$venv/bin/loa" agent --config "$work/etc/agent.toml" >"$work/agent.log" 2>&1 &
+agent_pid=$!
+pids+=($agent_pid)
+status=unknown
+for _ in $(seq 1 150); do
+  status=$(api "$base/api/agents" | "$dev" -c 'import json,sys; print({a["id"]: a["status"] for a in json.load(sys.stdin)}.get("xa-install-cum-1"))')
+  [ "$status" = online ] && break
+  sleep 0.2
+done
+[ "$status" = online ] || { cat "$work/agent.log" >&2; echo "agent never came online (status $status)" >&2; exit 1; }
+sleep 2
+rss=$(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' "/proc/$agent_pid/status")
+echo "installer's guide rehearsal: ok (enrolled with a one-time token, agent online; agent-only venv RSS $rss)"

@@ -35,6 +35,7 @@ from protocol import (
 )
 from protocol.messages import AgentMessage, SignedMessage, new_msg_id
 from protocol.signing import encode_public_key, generate_private_key
+from simulator.local import quiet_hours_away_from_now
 from tests.conftest import BrokerEndpoint, free_port
 
 WAIT = 20.0
@@ -318,6 +319,10 @@ def make_config(
             "reconnect_max_s": 0.5,
             "telemetry_interval_s": 0,
         }
+        # Quiet hours stay on, but away from now, so tests that play in a few seconds pass at any hour.
+        # Tests of quiet hours themselves set them explicitly.
+        quiet = quiet_hours_away_from_now()
+        values["quiet_hours_start"], values["quiet_hours_end"] = quiet
         values.update(overrides)
         return AgentConfig(**values)
 

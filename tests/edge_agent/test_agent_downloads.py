@@ -44,9 +44,15 @@ async def test_permanent_download_problems_fail_the_play_with_the_cause(
         await controller.send_manifest(make_manifest(rig.agent.agent_id, 1, [missing, local, relative]))
         await controller.wait_for(lambda: all(controller.events(p.play_id) for p in (missing, local, relative)))
     reasons = {p.play_id: controller.confirmations(p.play_id)[0].reason for p in (missing, local, relative)}
-    assert reasons[missing.play_id] == f"download failed: HTTP 404 for {media.base_url}/media/gone.mp3"
-    assert reasons[local.play_id] == "unsupported audio URL 'file:///etc/shadow': only http and https are fetched"
-    assert reasons[relative.play_id] == f"relative audio URL '{audio.path}' and no media_base_url configured"
+    assert reasons[missing.play_id] == f"download-failed: HTTP 404 for {media.base_url}/media/gone.mp3"
+    assert (
+        reasons[local.play_id]
+        == "download-failed: unsupported audio URL 'file:///etc/shadow': only http and https are fetched"
+    )
+    assert (
+        reasons[relative.play_id]
+        == f"download-failed: relative audio URL '{audio.path}' and no media_base_url configured"
+    )
     assert all(controller.events(p.play_id) == ["failed"] for p in (missing, local, relative))
 
 
@@ -59,11 +65,15 @@ async def test_telemetry_reports_the_agents_figures(
         play = make_play(audio, 60)
         await controller.send_manifest(make_manifest(rig.agent.agent_id, 3, [play]))
         await controller.wait_for_event(play.play_id, "downloaded")
+        since = len(controller.received)  # telemetry sent before the download finished does not count
 
         def latest() -> Telemetry | None:
-            found = [m for _, m in controller.received if isinstance(m, Telemetry) and m.manifest_revision == 3]
+            later = controller.received[since:]
+            found = [m for _, m in later if isinstance(m, Telemetry) and m.manifest_revision == 3]
             return found[-1] if found else None
 
         telemetry = await controller.wait_for(latest)
     assert (telemetry.volume, telemetry.cache_bytes, telemetry.current_play_id) == (60, audio.size_bytes, None)
     assert telemetry.uptime_s > 0
+    assert telemetry.version and telemetry.disk_free_bytes is not None and telemetry.disk_free_bytes > 0
+    assert telemetry.load_1m is not None

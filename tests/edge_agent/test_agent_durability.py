@@ -141,7 +141,7 @@ async def test_checksum_mismatch_fails_the_play_and_never_switches_the_amplifier
         await controller.send_manifest(make_manifest(rig.agent.agent_id, 1, [play]))
         failed = await controller.wait_for_event(play.play_id, "failed")
         await asyncio.sleep(2.0)  # past the play's instant: still nothing
-    assert failed.reason is not None and "checksum mismatch" in failed.reason and tampered.sha256 in failed.reason
+    assert failed.reason is not None and "checksum-mismatch" in failed.reason and tampered.sha256 in failed.reason
     assert controller.events(play.play_id) == ["failed"]
     assert rig.amp_on_states() == [False]
     assert rig.player.history == []

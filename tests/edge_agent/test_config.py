@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,64 @@ def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
         load_config(write(tmp_path, "agent_id = \n"))
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(tmp_path / "nope.toml")
+
+
+# -- keys added for a real post: quiet hours, admin key, pins, cache, secrets ----------------------
+
+
+def test_quiet_hours_default_to_21_to_05_in_ho_chi_minh(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, minimal()))
+    assert config.quiet_hours.describe() == "21:00-05:00 Asia/Ho_Chi_Minh"
+    assert config.admin_key is None and config.status_led_pin is None and config.stop_button_pin is None
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("quiet_hours_start", '"9pm"', "quiet_hours_start: expected a local time as HH:MM"),
+        ("quiet_hours_end", '"25:00"', "quiet_hours_end: expected a local time as HH:MM"),
+        ("timezone", '"Asia/Hanoi-ish"', "timezone: unknown time zone"),
+        ("admin_public_key", '"c2hvcnQ="', "admin_public_key: controller public key must be base64"),
+        ("cache_max_bytes", "1000", "cache_max_bytes:"),
+        ("password", '""', "password: is empty"),
+        ("status_led_pin", "17", "status_led_pin: GPIO 17 is already the amplifier_pin"),
+        ("reboot_command", "[]", "reboot_command: must be a non-empty list"),
+    ],
+)
+def test_invalid_new_keys_are_named(tmp_path: Path, key: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, minimal(**{key: value})))
+    assert message in str(err.value)
+
+
+def test_password_file_must_be_private(tmp_path: Path) -> None:
+    secret = tmp_path / "mqtt-password"
+    secret.write_text("hunter2-but-long\n")
+    secret.chmod(0o644)
+    path = write(tmp_path, minimal(username='"xa-dong-01"', password_file='"mqtt-password"'))
+    with pytest.raises(ConfigError, match=r"password_file: .* is readable by others \(mode 644\); chmod 600"):
+        load_config(path)
+    secret.chmod(0o600)
+    config = load_config(path)
+    assert config.password_file == secret
+    assert (config.broker.username, config.broker.password) == ("xa-dong-01", "hunter2-but-long")
+
+
+def test_password_and_password_file_together_are_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("x" * 20)
+    secret.chmod(0o600)
+    with pytest.raises(ConfigError, match="give either password or password_file"):
+        load_config(write(tmp_path, minimal(password='"abc"', password_file='"pw"')))
+
+
+def test_inline_password_in_a_readable_file_is_warned_about(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = write(tmp_path, minimal(password='"s3cret-s3cret"'))
+    path.chmod(0o644)
+    with caplog.at_level(logging.WARNING, logger="edge_agent.config"):
+        load_config(path)
+    assert "others can read it; chmod 600" in caplog.text
+    caplog.clear()
+    path.chmod(0o600)
+    load_config(path)
+    assert "chmod 600" not in caplog.text

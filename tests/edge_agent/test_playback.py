@@ -162,7 +162,7 @@ async def test_player_errors_fail_the_play_and_the_line_carries_on(line: Line, a
     await line.playback.submit(line.item(fine))
     await wait_until(lambda: len(line.record.of(fine)) == 2)
     await settle(line)
-    assert line.record.of(broken)[-1] == (PlayStatus.FAILED, "player error: OSError: ALSA went away")
+    assert line.record.of(broken)[-1] == (PlayStatus.FAILED, "player-error: OSError: ALSA went away")
     assert line.record.of(fine)[-1] == (PlayStatus.FINISHED, None)
 
 
@@ -175,7 +175,7 @@ async def test_amplifier_failure_fails_the_play(line: Line, audio: Audio) -> Non
     play = make_play(audio, 0)
     await line.playback.submit(line.item(play))
     await wait_until(lambda: bool(line.record.of(play)))
-    assert line.record.of(play) == [(PlayStatus.FAILED, "amplifier error: relay board not answering")]
+    assert line.record.of(play) == [(PlayStatus.FAILED, "amplifier-error: relay board not answering")]
     assert line.player.history == []
 
 

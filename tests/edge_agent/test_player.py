@@ -6,13 +6,18 @@ lifecycle, stop and failure mapping are exercised without a sound card.
 
 from __future__ import annotations
 
+import array
 import asyncio
+import shutil
+import subprocess
 import wave
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from edge_agent.player import STOPPED, AlsaPlayer, Player, PlayerBusy, VirtualPlayer, failure_reason, write_tone
+from loa.clock import ManualClock
 
 
 @pytest.fixture(params=["virtual", "alsa"])
@@ -66,7 +71,7 @@ async def test_stop_when_idle_does_nothing(player: Player) -> None:
 async def test_missing_file_fails_with_a_reason(player: Player, tmp_path: Path) -> None:
     outcome = await player.play(tmp_path / "gone.mp3", volume=70, duration_s=0.1)
     assert not outcome.completed
-    assert outcome.error is not None and outcome.error.startswith("audio file missing")
+    assert outcome.error is not None and outcome.error.startswith("missing-file")
 
 
 @pytest.mark.asyncio
@@ -110,18 +115,19 @@ async def test_alsa_command_gets_device_volume_and_file(tmp_path: Path, mp3: Pat
 @pytest.mark.asyncio
 async def test_default_command_is_mpg123_on_the_device(mp3: Path) -> None:
     player = AlsaPlayer("hw:0")
-    assert player.argv(player.command, mp3, 100) == ["mpg123", "-q", "-a", "hw:0", "-f", "32768", str(mp3)]
+    argv = player.argv(player.command, mp3, 100)
+    assert argv == ["mpg123", "-q", "-o", "alsa", "-a", "hw:0", "-f", "32768", str(mp3)]
 
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize(
     ("stderr", "code", "reason"),
     [
-        ("ALSA lib pcm_dmix.c: unable to open slave: Device or resource busy", 1, "audio device busy"),
-        ("ALSA lib pcm.c:2664:(snd_pcm_open_noupdate) Unknown PCM hw:9", 1, "audio device unavailable"),
-        ("[src/mpg123.c:695] error: Cannot open file a.mp3: No such file or directory", 1, "audio file missing"),
-        ("Note: Illegal Audio-MPEG-Header 0x00000000 at offset 0.", 2, "decode error"),
-        ("something else entirely", 3, "player exited with code 3: something else entirely"),
+        ("ALSA lib pcm_dmix.c: unable to open slave: Device or resource busy", 1, "device-busy"),
+        ("ALSA lib pcm.c:2664:(snd_pcm_open_noupdate) Unknown PCM hw:9", 1, "device-unavailable"),
+        ("[src/mpg123.c:695] error: Cannot open file a.mp3: No such file or directory", 1, "missing-file"),
+        ("Note: Illegal Audio-MPEG-Header 0x00000000 at offset 0.", 2, "decode-error"),
+        ("something else entirely", 3, "player-error: exit code 3: something else entirely"),
     ],
 )
 async def test_alsa_failures_get_specific_reasons(mp3: Path, stderr: str, code: int, reason: str) -> None:
@@ -134,7 +140,7 @@ async def test_alsa_failures_get_specific_reasons(mp3: Path, stderr: str, code: 
 @pytest.mark.asyncio
 async def test_alsa_missing_command_is_reported(mp3: Path) -> None:
     outcome = await AlsaPlayer(command=["/nonexistent/mpg123", "{file}"]).play(mp3, volume=80, duration_s=1)
-    assert outcome.error == "player command not found: /nonexistent/mpg123"
+    assert outcome.error == "player-not-found: /nonexistent/mpg123"
 
 
 @pytest.mark.asyncio
@@ -152,7 +158,7 @@ async def test_alsa_cancelled_play_kills_the_process(tmp_path: Path, mp3: Path) 
 
 
 def test_failure_reason_for_a_signal() -> None:
-    assert failure_reason(-9, b"") == "player killed by signal 9"
+    assert failure_reason(-9, b"") == "player-error: killed by signal 9"
 
 
 def test_tone_wav_is_a_sine_of_the_asked_length(tmp_path: Path) -> None:
@@ -161,3 +167,100 @@ def test_tone_wav_is_a_sine_of_the_asked_length(tmp_path: Path) -> None:
         assert (wav.getnchannels(), wav.getsampwidth()) == (1, 2)
         assert wav.getnframes() == wav.getframerate() // 2
     assert write_tone(tmp_path, 0.5, 440, 60) == path  # cached
+
+
+# -- the real decoder: mpg123 into ALSA's null sink and into a WAV file -----------------------------
+
+MPG123 = shutil.which("mpg123")
+needs_mpg123 = pytest.mark.skipif(MPG123 is None, reason="mpg123 is not installed (scripts/system-deps.sh)")
+
+
+def real_mp3(tmp_path: Path, seconds: float = 0.5) -> Path:
+    """A real MP3 (a 440 Hz sine), encoded with the ffmpeg that imageio-ffmpeg ships."""
+    ffmpeg = pytest.importorskip("imageio_ffmpeg").get_ffmpeg_exe()
+    path = tmp_path / "sine.mp3"
+    subprocess.run(
+        [
+            ffmpeg,
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=440:duration={seconds}",
+            "-ac",
+            "1",
+            "-ar",
+            "22050",
+            "-b:a",
+            "48k",
+            str(path),
+        ],
+        check=True,
+    )
+    return path
+
+
+def wav_peak(path: Path) -> int:
+    with wave.open(str(path)) as wav:
+        frames = array.array("h", wav.readframes(wav.getnframes()))
+    return max(abs(x) for x in frames)
+
+
+@needs_mpg123
+@pytest.mark.asyncio
+async def test_real_mpg123_plays_into_the_alsa_null_sink(tmp_path: Path) -> None:
+    player = AlsaPlayer("null")
+    outcome = await player.play(real_mp3(tmp_path), volume=80, duration_s=0.5)
+    assert outcome.completed and outcome.error is None
+    assert outcome.duration_played_s == 0.5  # the audio's length: the real device paces the decoder
+
+
+@needs_mpg123
+@pytest.mark.asyncio
+async def test_real_mpg123_volume_scales_the_samples(tmp_path: Path) -> None:
+    """A file sink (`-w`) shows the decoded samples: volume 50 gives half the peak of volume 100."""
+    mp3 = real_mp3(tmp_path)
+    peaks = {}
+    for volume in (100, 50):
+        out = tmp_path / f"v{volume}.wav"
+        player = AlsaPlayer("null", command=["mpg123", "-q", "-w", str(out), "-f", "{scale}", "{file}"])
+        assert (await player.play(mp3, volume=volume, duration_s=0.5)).completed
+        peaks[volume] = wav_peak(out)
+    assert peaks[100] > 3000
+    assert peaks[50] == pytest.approx(peaks[100] / 2, rel=0.05)
+
+
+@needs_mpg123
+@pytest.mark.asyncio
+async def test_real_mpg123_on_a_missing_device_says_device_unavailable(tmp_path: Path) -> None:
+    outcome = await AlsaPlayer("no-such-pcm").play(real_mp3(tmp_path), volume=80, duration_s=0.5)
+    assert not outcome.completed
+    assert outcome.error is not None and outcome.error.startswith("device-unavailable"), outcome.error
+
+
+@needs_mpg123
+@pytest.mark.asyncio
+async def test_real_mpg123_on_a_file_gone_since_the_check_says_missing_file(tmp_path: Path) -> None:
+    gone = tmp_path / "evicted.mp3"  # e.g. deleted between the player's check and the decoder's open
+    player = AlsaPlayer("null", command=["mpg123", "-q", "-o", "alsa", "-a", "{device}", str(gone)])
+    outcome = await player.play(real_mp3(tmp_path), volume=80, duration_s=0.5)
+    assert not outcome.completed and outcome.error is not None
+    assert outcome.error.startswith("missing-file: "), outcome.error
+
+
+@pytest.mark.asyncio
+async def test_virtual_player_on_a_manual_clock_plays_until_the_clock_passes_the_end(tmp_path: Path) -> None:
+    clock = ManualClock(datetime(2026, 5, 27, 10, 0, tzinfo=UTC))
+    player = VirtualPlayer(clock=clock)
+    mp3 = tmp_path / "a.mp3"
+    mp3.write_bytes(b"ID3")
+    task = asyncio.create_task(player.play(mp3, volume=50, duration_s=10))
+    await asyncio.sleep(0)
+    clock.advance(9.9)
+    await asyncio.sleep(0.01)
+    assert not task.done() and player.is_playing
+    clock.advance(0.1)
+    outcome = await asyncio.wait_for(task, 5)
+    assert outcome.completed and outcome.duration_played_s == 10
