@@ -41,6 +41,7 @@ import aiomqtt
 import httpx
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from pydantic import SecretStr
 from sqlalchemy import distinct, func, select
 
 from benchmarks.common import Out, machine, mosquitto_for_benchmark, stamp, table
@@ -53,9 +54,9 @@ from loa.broker_url import parse_broker_url
 from loa.clock import utcnow
 from protocol import ManifestPlay, ScheduleManifest, Signer, Topics
 from protocol.signing import generate_private_key
-from simulator.demo import seed_commune
+from simulator.demo import seed_commune, submit_and_approve
 from simulator.fleet import Fleet, FleetSpec
-from simulator.local import free_port
+from simulator.local import free_port, quiet_hours_away_from_now, throwaway_admin
 
 SHORT_BULLETIN = {
     "title": "Cảnh giác lừa đảo qua điện thoại",
@@ -281,7 +282,10 @@ def run_loa(
     """One booking to N real agents (another process) through a real controller (this process)."""
     run = uuid.uuid4().hex[:8]
     port = free_port()
+    admin = throwaway_admin()
     settings = Settings(
+        admin_username=admin[0],
+        admin_password=SecretStr(admin[1]),
         data_dir=workdir / "controller",
         mqtt_url=broker_url,
         embedded_mqtt_port=free_port(),
@@ -298,14 +302,16 @@ def run_loa(
     proc = None
     try:
         base = settings.resolved_public_base_url
-        with httpx.Client(base_url=base, timeout=120) as api:
+        with httpx.Client(base_url=base, timeout=120, auth=admin) as api:
             t = time.monotonic()
             commune_id, ids = seed_commune(api, n, prefix=f"b{run}")
             register_s = time.monotonic() - t
             bulletin = _ok(api.post("/api/bulletins", json=SHORT_BULLETIN))
             asset = _ok(api.post(f"/api/bulletins/{bulletin['id']}/render"))
+            submit_and_approve(api, bulletin["id"], override="benchmark: short test audio")
             out(f"  loa-xa: registered {n} agents in {register_s:.1f}s (not counted); audio {asset['duration_s']:.1f}s")
             spec = FleetSpec(
+                quiet_hours=quiet_hours_away_from_now(),
                 broker_url=controller.broker_url,
                 public_key=controller.public_key,
                 topic_root=settings.topic_root,

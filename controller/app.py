@@ -6,14 +6,29 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.sessions import SessionMiddleware
 
-from controller.api import bulletins, geo, media, reports, schedules, system
+from controller.api import (
+    bulletins,
+    emergency,
+    enroll,
+    geo,
+    media,
+    programmes,
+    reports,
+    schedule_files,
+    schedules,
+    system,
+)
+from controller.api.deps import current_actor
 from controller.config import Settings, get_settings
+from controller.dispatch.broker_auth import load_or_create_secret
 from controller.errors import ControllerError
 from controller.runtime import Controller
+from controller.web import mount_web
 from loa.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -38,13 +53,29 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         lifespan=lifespan,
     )
     app.state.controller = controller
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=load_or_create_secret(settings.data_dir / "session_secret").hex(),
+        session_cookie="loa_session",
+        max_age=settings.session_max_age_s,
+        same_site="lax",
+        https_only=settings.session_https_only,
+    )
 
     @app.exception_handler(ControllerError)
     async def controller_error(_request: Request, exc: ControllerError) -> JSONResponse:
         if exc.status_code >= 500:
             log.error("%s", exc)
-        return JSONResponse(status_code=exc.status_code, content={"detail": exc.message_vi, "error": str(exc)})
+        return JSONResponse(
+            status_code=exc.status_code, content={"detail": exc.message_vi, "error": str(exc), **exc.details()}
+        )
 
-    for module in (geo, bulletins, schedules, reports, media, system):
+    for module in (media, system):
         app.include_router(module.router)
+    app.include_router(enroll.router)  # the one-time token is the credential: no login
+    # Everything else needs a login; each route then checks the actor's role and commune.
+    for module in (geo, bulletins, schedules, programmes, schedule_files, emergency, reports):
+        app.include_router(module.router, dependencies=[Depends(current_actor)])
+    mount_web(app)
     return app

@@ -7,12 +7,13 @@ from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from controller.audio import MediaStore
+from controller.audio import MediaStore, PiperEngine, register_engine
 from controller.config import Settings
 from controller.db.migrate import upgrade
+from controller.db.models import User
 from controller.db.session import make_engine, make_session_factory
 from controller.dispatch.broker_auth import load_or_create_secret
 from controller.dispatch.bus import MqttBus
@@ -20,8 +21,11 @@ from controller.dispatch.embedded import EmbeddedBroker
 from controller.dispatch.ingest import Ingestor
 from controller.dispatch.publisher import ManifestPublisher
 from controller.errors import ControllerError
+from controller.scheduling.jobs import ScheduleJobs
 from controller.scheduling.scheduler import BroadcastScheduler
+from controller.services.access import LoginCache
 from controller.services.manifests import ManifestPolicy
+from controller.services.users import Role, create_user
 from loa.clock import Clock, SystemClock
 from protocol import Signer, Topics, encode_public_key
 from protocol.signing import generate_private_key, load_private_key, write_private_key
@@ -59,6 +63,9 @@ class Controller:
         self.ingestor: Ingestor
         self.publisher: ManifestPublisher
         self.embedded_broker: EmbeddedBroker | None = None
+        self.jobs: ScheduleJobs
+        self.confirm_secret: bytes = b""
+        self.logins = LoginCache()
 
     @property
     def public_key(self) -> str:
@@ -74,8 +81,13 @@ class Controller:
             stack.callback(self.engine.dispose)
             upgrade(self.engine)
             self.session_factory = make_session_factory(self.engine)
+            self._bootstrap_admin()
             self.store = MediaStore(s.resolved_media_dir)
+            if s.piper_model_dir is not None:
+                model_dir, program = s.piper_model_dir, s.piper_program
+                register_engine("piper", lambda: PiperEngine(model_dir=model_dir, program=program))
             self.signer = load_or_create_signer(s.resolved_signing_key_path)
+            self.confirm_secret = load_or_create_secret(s.data_dir / "session_secret")
 
             username, password = s.mqtt_username, s.mqtt_password
             if s.mqtt_url:
@@ -119,7 +131,21 @@ class Controller:
             )
             self.publisher.refresh(force=True)
 
-            scheduler = BroadcastScheduler(s.timezone, self.publisher.refresh, s.manifest_refresh_s)
+            self.jobs = ScheduleJobs(
+                self.session_factory,
+                self.publisher,
+                self.clock,
+                horizon=timedelta(hours=s.manifest_horizon_hours),
+                missed_grace=timedelta(seconds=s.missed_grace_s),
+                lease_ttl=timedelta(seconds=s.scheduler_lease_s),
+            )
+            scheduler = BroadcastScheduler(
+                self.engine,
+                s.timezone,
+                self.jobs,
+                refresh_interval_s=s.manifest_refresh_s,
+                expansion_interval_s=s.expansion_refresh_s,
+            )
             scheduler.start()
             stack.callback(scheduler.stop)
         except BaseException:
@@ -127,6 +153,17 @@ class Controller:
             raise
         self._stack = stack
         log.info("controller started: broker %s, database %s", self.broker_url, self.engine.url.render_as_string())
+
+    def _bootstrap_admin(self) -> None:
+        """Create the first admin from LOA_ADMIN_USERNAME/LOA_ADMIN_PASSWORD, only while no user exists."""
+        s = self.settings
+        if not s.admin_username or s.admin_password is None:
+            return
+        with self.session_factory() as session, session.begin():
+            if session.scalar(select(func.count()).select_from(User)):
+                return
+            create_user(session, s.admin_username, s.admin_password.get_secret_value(), Role.ADMIN)
+        log.info("created the first admin account %r", s.admin_username)
 
     def stop(self) -> None:
         """Stop every subsystem in reverse order of start."""

@@ -62,8 +62,9 @@ def run_sim(
     speed: float,
     state_dir: Path | None,
     controller_data_dir: Path | None = None,
+    login: tuple[str, str] | None = None,
 ) -> int:
-    with httpx.Client(base_url=controller_url, timeout=30) as api:
+    with httpx.Client(base_url=controller_url, timeout=30, auth=login) as api:
         system = _ok(api.get("/api/system"))
         ids = ensure_agents(api, agents)
     spec = FleetSpec(

@@ -13,15 +13,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from pydantic import SecretStr
 
 from controller.app import create_app
 from controller.config import Settings
 from controller.runtime import Controller
 from controller.server import ServerThread
-from controller.services.bulletins import parse_bulletin_file
+from controller.services.bulletin_files import parse_bulletin_file
 from loa.clock import utcnow
 from simulator.fleet import Fleet, FleetSpec
-from simulator.local import free_port
+from simulator.local import free_port, quiet_hours_away_from_now, throwaway_admin
 
 BULLETINS_DIR = Path(__file__).resolve().parents[1] / "bulletins"
 VILLAGES = ("Thôn Đông", "Thôn Tây", "Thôn Nam", "Thôn Bắc")
@@ -45,6 +46,8 @@ def seed_commune(api: httpx.Client, agents: int, prefix: str = "sim") -> tuple[i
             json={"province_id": province["id"], "code": f"{prefix}-x", "name": "Xã Mô Phỏng"},
         )
     )
+    quiet = quiet_hours_away_from_now()
+    _ok(api.put(f"/api/communes/{commune['id']}/quiet-hours", json={"start": quiet[0], "end": quiet[1]}))
     villages = [
         _ok(api.post("/api/villages", json={"commune_id": commune["id"], "name": name}))["id"] for name in VILLAGES
     ]
@@ -53,6 +56,15 @@ def seed_commune(api: httpx.Client, agents: int, prefix: str = "sim") -> tuple[i
         body = {"id": agent_id, "commune_id": commune["id"], "village_id": villages[i % len(villages)]}
         _ok(api.post("/api/agents", json=body))
     return commune["id"], ids
+
+
+def submit_and_approve(api: httpx.Client, bulletin_id: str, override: str = "") -> dict[str, Any]:
+    """Send a rendered bulletin for approval and approve it (the caller must be a leader or an admin).
+
+    `override` is the reason recorded when the audio is outside the 3-5 minute window, as for short test audio.
+    """
+    _ok(api.post(f"/api/bulletins/{bulletin_id}/submit", json={"duration_override": override}))
+    return dict(_ok(api.post(f"/api/bulletins/{bulletin_id}/approve", json={"comment": "Đồng ý phát."})))
 
 
 def _ok(response: httpx.Response) -> Any:
@@ -70,6 +82,7 @@ async def broadcast_once(
     lead_s: float,
     timeout_s: float,
     out: Out,
+    auth: httpx.Auth | None = None,
 ) -> dict[str, Any]:
     """Start the fleet, book the bulletin `lead_s` ahead, and wait for every confirmation to be stored."""
     n = len(fleet.agent_ids)
@@ -77,7 +90,7 @@ async def broadcast_once(
     if not await fleet.wait_for("connected", n, timeout=60):
         raise TimeoutError(f"only {fleet.progress.count('connected')}/{n} agents connected")
     out(f"{n} simulated agents connected.")
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as api:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, auth=auth) as api:
         starts_at = utcnow() + timedelta(seconds=lead_s)
         schedule = _ok(
             await api.post(
@@ -160,7 +173,10 @@ def run_demo(
     workdir = data_dir or Path(tempfile.mkdtemp(prefix="loa-demo-"))
     http_port = free_port()
     run_id = uuid.uuid4().hex[:8]
+    admin = throwaway_admin()
     settings = Settings(
+        admin_username=admin[0],
+        admin_password=SecretStr(admin[1]),
         data_dir=workdir,
         mqtt_url=broker_url,
         embedded_mqtt_port=free_port(),
@@ -178,7 +194,7 @@ def run_demo(
         broker = broker_url or f"embedded amqtt at {controller.broker_url}"
         out(f"Controller up at {settings.resolved_public_base_url} (OpenAPI: /docs), broker: {broker}, SQLite.")
         base = settings.resolved_public_base_url
-        with httpx.Client(base_url=base, timeout=120) as api:
+        with httpx.Client(base_url=base, timeout=120, auth=admin) as api:
             commune_id, ids = seed_commune(api, agents)
             path = sample_bulletin()
             data = parse_bulletin_file(path)
@@ -186,6 +202,8 @@ def run_demo(
             out(f"Bulletin '{bulletin['title']}' ({path.name}), rendering offline with espeak-ng ...")
             t = time.monotonic()
             asset = _ok(api.post(f"/api/bulletins/{bulletin['id']}/render"))
+            submit_and_approve(api, bulletin["id"])
+            out("  submitted and approved (the demo's admin login plays the commune leader).")
             out(
                 f"  rendered in {time.monotonic() - t:.1f}s: {asset['duration_s']:.0f}s of audio, "
                 f"{asset['size_bytes'] / 1024:.0f} KiB MP3, sha256 {asset['sha256'][:12]}..."
@@ -197,6 +215,7 @@ def run_demo(
             fleet = Fleet(
                 ids,
                 FleetSpec(
+                    quiet_hours=quiet_hours_away_from_now(),
                     broker_url=controller.broker_url,
                     public_key=controller.public_key,
                     topic_root=settings.topic_root,
@@ -217,6 +236,7 @@ def run_demo(
                         lead_s=5.0,
                         timeout_s=90.0 + asset["duration_s"] / speed,
                         out=out,
+                        auth=api.auth,
                     )
                 finally:
                     await fleet.stop()

@@ -52,6 +52,8 @@ class FleetSpec:
     state_root: Path
     speed: float = 1.0
     credentials: Callable[[str], tuple[str, str]] | None = None
+    quiet_hours: tuple[str, str] = ("21:00", "05:00")
+    """The agents' own quiet hours (local start, end), as a real post's config sets them."""
 
 
 class Fleet:
@@ -94,6 +96,8 @@ class Fleet:
             player="virtual",
             amplifier_warmup_s=1.0 / s.speed,
             amplifier_cooldown_s=2.0 / s.speed,
+            quiet_hours_start=s.quiet_hours[0],
+            quiet_hours_end=s.quiet_hours[1],
         )
 
     async def start(self) -> None:

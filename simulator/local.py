@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import socket
 import subprocess
@@ -9,7 +10,9 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from loa.errors import LoaError
 
@@ -69,3 +72,19 @@ def private_mosquitto(workdir: Path | None = None) -> Iterator[int]:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+
+
+def quiet_hours_away_from_now(zone: str = "Asia/Ho_Chi_Minh", hours_ahead: int = 6) -> tuple[str, str]:
+    """A two-hour quiet window that starts `hours_ahead` hours from now, local time.
+
+    Demos and tests book broadcasts a few seconds ahead at whatever time they run; they keep quiet hours
+    switched on (controller and agents) but out of the way, instead of switching them off.
+    """
+    start = datetime.now(ZoneInfo(zone)) + timedelta(hours=hours_ahead)
+    end = start + timedelta(hours=2)
+    return f"{start:%H}:00", f"{end:%H}:00"
+
+
+def throwaway_admin() -> tuple[str, str]:
+    """A fresh admin login for a demo or test controller: no fixed password exists anywhere."""
+    return "loa-admin", secrets.token_urlsafe(18)

@@ -14,6 +14,7 @@ from controller.dispatch.bus import MqttBus
 from controller.services.manifests import ManifestPolicy, next_manifest
 from loa.clock import Clock
 from protocol import Signer, Topics
+from protocol.messages import SignedMessage
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,15 @@ class ManifestPublisher:
         self._topics = topics
         self.policy = policy
         self._clock = clock
+
+    def send(self, messages: Iterable[SignedMessage]) -> int:
+        """Sign and publish commands (play-now, stop, volume, test tone), each to its agent's command topic."""
+        count = 0
+        for message in messages:
+            topic = self._topics.commands(message.agent_id)
+            self._bus.publish(topic, self._signer.sign(topic, message))
+            count += 1
+        return count
 
     def refresh(self, agent_ids: Iterable[str] | None = None, *, force: bool = False) -> int:
         """Publish every manifest that changed. Returns how many were published."""

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from controller.db.models import Agent, Play, PlayEvent
+from controller.db.models import Agent, Play, PlayEvent, SecurityEventRecord
 from protocol.messages import (
     AgentMessage,
     AgentState,
@@ -26,7 +26,9 @@ from protocol.messages import (
 
 log = logging.getLogger(__name__)
 
-_RANK = {"planned": 0, "downloaded": 1, "started": 2, "finished": 3, "failed": 3, "skipped": 3}
+_RANK = {"planned": 0, "downloaded": 1, "started": 2, "missed": 2.5, "finished": 3, "failed": 3, "skipped": 3}
+"""A later event never moves a play back. `missed` is set by the controller at slot end; a confirmation that
+arrives later from an agent's outbox (finished, failed, skipped) still replaces it."""
 
 
 @dataclass
@@ -62,8 +64,13 @@ def ingest(session: Session, batch: Sequence[tuple[str, AgentMessage]], now: dat
         elif isinstance(msg, SecurityEvent):
             log.warning("agent %s rejected a message on %s: %s %s", msg.agent_id, msg.topic, msg.reason, msg.detail)
             result.security_events.append(msg)
+            session.add(
+                SecurityEventRecord(
+                    agent_id=msg.agent_id, at=msg.at, reason=msg.reason, detail=msg.detail, topic=msg.topic
+                )
+            )
         elif isinstance(msg, Telemetry):
-            pass
+            _apply_telemetry(session, msg, now, result)
     _touch_agents(session, seen, now)
     if confirmations:
         _store_confirmations(session, confirmations, now, result)
@@ -79,6 +86,25 @@ def _apply_state(session: Session, msg: AgentState, result: IngestResult) -> Non
     if agent.last_seen_at is None or msg.at >= agent.last_seen_at:
         agent.status = msg.status.value
         agent.version = msg.version[:40]
+    result.stored += 1
+
+
+def _apply_telemetry(session: Session, msg: Telemetry, now: datetime, result: IngestResult) -> None:
+    """Keep the latest health figures, and the agent's clock offset against ours.
+
+    Telemetry is sent live (QoS 0, never queued), so `at - received` measures the agent's clock against the
+    controller's, plus one-way network delay: tens of milliseconds, well under the 1 s echo threshold.
+    """
+    agent = session.get(Agent, msg.agent_id)
+    if agent is None:
+        result.dropped += 1
+        return
+    if agent.last_seen_at is not None and msg.at < agent.last_seen_at - timedelta(minutes=5):
+        return  # an old message: its offset would be stale
+    agent.clock_offset_s = round((msg.at - now).total_seconds(), 3)
+    agent.volume = msg.volume
+    agent.current_play_id = msg.current_play_id
+    agent.telemetry = msg.model_dump_json()
     result.stored += 1
 
 

@@ -12,9 +12,12 @@ from sqlalchemy.orm import Session, joinedload
 
 from controller.db.models import Agent, Play
 from controller.services.bulletins import media_url
-from protocol.messages import ManifestPlay, Priority, ScheduleManifest
+from protocol.messages import InterruptPolicy, ManifestPlay, Priority, ScheduleManifest
 
 CANCELLED = "cancelled"
+HELD = "held"
+OFF_MANIFEST = (CANCELLED, HELD)
+"""Plays an agent must not have: cancelled, or held because their bulletin was edited after approval."""
 
 
 @dataclass(frozen=True)
@@ -39,24 +42,27 @@ def manifest_plays(session: Session, agent_id: str, now: datetime, policy: Manif
             Play.agent_id == agent_id,
             Play.starts_at >= now - policy.grace,
             Play.starts_at <= now + policy.horizon,
-            Play.status != CANCELLED,
+            Play.status.not_in(OFF_MANIFEST),
         )
         .order_by(Play.starts_at, Play.id)
     )
-    return [
-        ManifestPlay(
-            play_id=p.id,
-            starts_at=p.starts_at,
-            bulletin_id=p.bulletin_id,
-            title=p.bulletin.title,
-            audio_url=media_url(policy.media_base_url, p.audio_asset.sha256),
-            sha256=p.audio_asset.sha256,
-            size_bytes=p.audio_asset.size_bytes,
-            duration_s=p.audio_asset.duration_s,
-            priority=Priority(p.priority),
-        )
-        for p in session.scalars(stmt)
-    ]
+    return [manifest_play(p, policy.media_base_url) for p in session.scalars(stmt)]
+
+
+def manifest_play(p: Play, media_base_url: str, interrupted: InterruptPolicy | None = None) -> ManifestPlay:
+    """A play as the agent sees it. Emergency plays carry their emergency's policy for what they interrupt."""
+    return ManifestPlay(
+        play_id=p.id,
+        starts_at=p.starts_at,
+        bulletin_id=p.bulletin_id,
+        title=p.bulletin.title,
+        audio_url=media_url(media_base_url, p.audio_asset.sha256),
+        sha256=p.audio_asset.sha256,
+        size_bytes=p.audio_asset.size_bytes,
+        duration_s=p.audio_asset.duration_s,
+        priority=Priority(p.priority),
+        interrupted=interrupted or InterruptPolicy.SKIP,
+    )
 
 
 def digest(plays: Iterable[ManifestPlay]) -> str:

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Iterator
 
 import pytest
 
 from benchmarks import dispatch, ingest
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """The benchmarks quieten the agents' loggers for their tables; later tests need them back."""
+    saved = {name: logging.getLogger(name).level for name in ("", "edge_agent")}
+    yield
+    for name, level in saved.items():
+        logging.getLogger(name).setLevel(level)
 
 
 def _row(output: str, label: str) -> str:

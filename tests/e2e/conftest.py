@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from controller.app import create_app
 from controller.config import Settings
 from controller.runtime import Controller
 from controller.server import ServerThread
-from simulator.local import free_port
+from simulator.local import free_port, throwaway_admin
 from tests.conftest import BrokerEndpoint
 
 SHORT_BULLETIN = {
@@ -60,7 +61,10 @@ def system(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) ->
         mqtt_url = endpoint.url
     run = uuid.uuid4().hex[:10]
     port = free_port()
+    admin = throwaway_admin()
     settings = Settings(
+        admin_username=admin[0],
+        admin_password=SecretStr(admin[1]),
         data_dir=tmp_path / "controller",
         database_url=database_url,
         mqtt_url=mqtt_url,
@@ -74,7 +78,7 @@ def system(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) ->
     server.start()
     base = settings.resolved_public_base_url
     try:
-        with httpx.Client(base_url=base, timeout=60) as api:
+        with httpx.Client(base_url=base, timeout=60, auth=admin) as api:
             yield System(app.state.controller, settings, api, base)
     finally:
         server.stop()

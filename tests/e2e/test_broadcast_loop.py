@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from simulator.demo import broadcast_once, seed_commune
+from simulator.demo import broadcast_once, seed_commune, submit_and_approve
 from simulator.fleet import Fleet, FleetSpec
+from simulator.local import quiet_hours_away_from_now
 from tests.e2e.conftest import SHORT_BULLETIN, System, quarter_params
 
 pytestmark = pytest.mark.e2e
@@ -22,6 +23,7 @@ def render_short_bulletin(system: System) -> dict[str, Any]:
     assert bulletin.status_code == 201, bulletin.text
     asset = system.api.post(f"/api/bulletins/{bulletin.json()['id']}/render")
     assert asset.status_code == 200, asset.text
+    submit_and_approve(system.api, bulletin.json()["id"], override="test: short audio")
     return {"bulletin": bulletin.json(), "asset": asset.json()}
 
 
@@ -29,6 +31,7 @@ def fleet_for(system: System, ids: list[str], state: Path, speed: float = 4.0) -
     return Fleet(
         ids,
         FleetSpec(
+            quiet_hours=quiet_hours_away_from_now(),
             broker_url=system.controller.broker_url,
             public_key=system.controller.public_key,
             topic_root=system.settings.topic_root,
@@ -63,6 +66,7 @@ def test_twenty_agents_play_and_the_quarterly_report_counts_exactly_twenty(syste
                 lead_s=4.0,
                 timeout_s=90,
                 out=lambda _line: None,
+                auth=system.api.auth,
             )
             await asyncio.sleep(1.0)  # the cooldown before the relay is released, at 4x speed
             for agent_id, pins in fleet.pin_factories.items():

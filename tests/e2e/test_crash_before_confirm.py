@@ -13,6 +13,7 @@ import pytest
 
 from loa.clock import utcnow
 from simulator.demo import seed_commune
+from simulator.local import quiet_hours_away_from_now
 from tests.e2e.conftest import System, quarter_params
 from tests.e2e.test_broadcast_loop import render_short_bulletin
 
@@ -22,6 +23,7 @@ FAULT_EXIT = 86
 
 
 def agent_toml(system: System, agent_id: str, state_dir: Path) -> str:
+    quiet = quiet_hours_away_from_now()  # as seed_commune sets the commune's: on, but away from now
     lines = [
         f'agent_id = "{agent_id}"',
         f'broker_url = "{system.controller.broker_url}"',
@@ -32,6 +34,8 @@ def agent_toml(system: System, agent_id: str, state_dir: Path) -> str:
         'player = "virtual"',
         "amplifier_warmup_s = 0.1",
         "amplifier_cooldown_s = 0.1",
+        f'quiet_hours_start = "{quiet[0]}"',
+        f'quiet_hours_end = "{quiet[1]}"',
     ]
     if system.credentials:
         user, password = system.credentials(agent_id)
