@@ -30,6 +30,19 @@ def derive_password(secret: bytes, username: str) -> str:
     return hmac.new(secret, b"loa-xa mqtt\n" + username.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+@dataclass(frozen=True)
+class DerivedCredentials:
+    """`(username, password)` for any client of a broker with this secret.
+
+    A plain picklable callable, so simulator worker processes can take it in their `FleetSpec`.
+    """
+
+    secret: bytes
+
+    def __call__(self, username: str) -> tuple[str, str]:
+        return username, derive_password(self.secret, username)
+
+
 def load_or_create_secret(path: Path) -> bytes:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

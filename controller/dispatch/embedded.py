@@ -16,7 +16,7 @@ from typing import Any
 
 from amqtt.broker import Broker
 
-from controller.dispatch.broker_auth import CONTROLLER_USER, derive_password
+from controller.dispatch.broker_auth import CONTROLLER_USER, DerivedCredentials
 from controller.errors import ControllerError
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,12 @@ class EmbeddedBroker:
 
     def credentials(self, username: str) -> tuple[str, str]:
         """(username, password) for a client of this broker: the controller or an agent id."""
-        return username, derive_password(self._secret, username)
+        return self.client_credentials(username)
+
+    @property
+    def client_credentials(self) -> DerivedCredentials:
+        """The same logins as `credentials`, as a picklable callable for other processes."""
+        return DerivedCredentials(self._secret)
 
     @property
     def controller_credentials(self) -> tuple[str, str]:
