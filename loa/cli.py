@@ -45,16 +45,31 @@ def _agent(args: argparse.Namespace) -> int:
 def _sim(args: argparse.Namespace) -> int:
     import os
 
-    from simulator.cli import run_sim
+    from simulator.cli import run_agents, run_province_slot
 
-    return run_sim(
+    if args.controller:
+        return run_agents(
+            agents=args.agents,
+            controller_url=args.controller,
+            broker_url=args.broker or "mqtt://127.0.0.1:1883",
+            speed=args.speed or 1.0,
+            state_dir=args.state_dir,
+            controller_data_dir=args.controller_data_dir,
+            login=(args.user, os.environ.get("LOA_API_PASSWORD", "")) if args.user else None,
+            processes=args.processes,
+        )
+    return run_province_slot(
         agents=args.agents,
-        controller_url=args.controller,
-        broker_url=args.broker,
-        speed=args.speed,
-        state_dir=args.state_dir,
-        controller_data_dir=args.controller_data_dir,
-        login=(args.user, os.environ.get("LOA_API_PASSWORD", "")) if args.user else None,
+        broker=args.broker or "mosquitto",
+        speed=args.speed or 30.0,
+        processes=args.processes,
+        fleet_file=args.fleet_file,
+        bulletin=args.bulletin,
+        faults=args.fault,
+        seed=args.seed,
+        json_path=args.json,
+        lead_s=args.lead,
+        data_dir=args.state_dir,
     )
 
 
@@ -228,7 +243,17 @@ def _enroll_token(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from simulator.demo import run_demo
 
-    return run_demo(agents=args.agents, broker_url=args.broker, speed=args.speed, data_dir=args.data_dir)
+    return run_demo(
+        agents=args.agents,
+        broker_url=args.broker,
+        speed=args.speed,
+        data_dir=args.data_dir,
+        processes=args.processes,
+        json_path=args.json,
+    )
+
+
+PROCESSES_HELP = "worker processes for the agents (default: one per 1,500 agents, at most nproc)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -248,18 +273,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", type=Path, required=True, help="agent TOML file")
     p.set_defaults(func=_agent)
 
-    p = sub.add_parser("sim", help="run simulated agents against a running controller")
+    p = sub.add_parser(
+        "sim",
+        help="simulate a province: one slot on a local controller (default), or agents against a running one",
+    )
     p.add_argument("--agents", type=int, default=20)
-    p.add_argument("--controller", default="http://127.0.0.1:8000", help="controller base URL")
-    p.add_argument("--broker", default="mqtt://127.0.0.1:1883")
-    p.add_argument("--speed", type=float, default=1.0, help="virtual players run this many times real time")
-    p.add_argument("--state-dir", type=Path)
+    p.add_argument("--processes", type=int, help=PROCESSES_HELP)
+    p.add_argument(
+        "--broker",
+        help="slot mode: mosquitto (a private one, the default), embedded, or mqtt://host:port; "
+        "with --controller: that controller's broker (default mqtt://127.0.0.1:1883)",
+    )
+    p.add_argument("--speed", type=float, help="players run this many times real time (30 in slot mode, else 1)")
+    p.add_argument("--fleet-file", type=Path, help="province layout YAML (communes, villages, clusters)")
+    p.add_argument("--bulletin", type=Path, help="render this bulletin file instead of short test audio")
+    p.add_argument("--fault", action="append", default=[], help="inject a fault, e.g. offline=0.1 (repeatable)")
+    p.add_argument("--seed", type=int, default=1, help="seed for choosing which agents get each fault")
+    p.add_argument("--json", type=Path, help="also write the report as JSON to this file (- for stdout)")
+    p.add_argument("--lead", type=float, help="seconds between booking and playing (default grows with the fleet)")
+    p.add_argument("--state-dir", type=Path, help="where the controller (slot mode) and the agents keep their state")
+    p.add_argument("--controller", help="a running controller's base URL: run agents against it until Ctrl-C")
     p.add_argument(
         "--controller-data-dir",
         type=Path,
-        help="the controller's data directory, to log in to its embedded broker (same machine)",
+        help="with --controller: its data directory, to log in to its embedded broker (same machine)",
     )
-    p.add_argument("--user", help="controller login (an admin); its password is read from LOA_API_PASSWORD")
+    p.add_argument("--user", help="with --controller: an admin login; its password is read from LOA_API_PASSWORD")
     p.set_defaults(func=_sim)
 
     p = sub.add_parser("user", help="manage logins")
@@ -297,6 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agents", type=int, default=20)
     p.add_argument("--broker", help="use this broker instead of the embedded one")
     p.add_argument("--speed", type=float, default=30.0, help="virtual players run this many times real time")
+    p.add_argument("--processes", type=int, help=PROCESSES_HELP)
+    p.add_argument("--json", type=Path, help="also write the simulator's report as JSON to this file (- for stdout)")
     p.add_argument("--data-dir", type=Path)
     p.set_defaults(func=_demo)
 

@@ -1,4 +1,4 @@
-"""`loa sim`: simulated agents against a running controller and any broker."""
+"""`loa sim`: a province-scale slot on a local controller, or simulated agents against a running one."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import asyncio
 import contextlib
 import signal
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from simulator.fleet import Fleet, FleetSpec
+from controller.dispatch.broker_auth import DerivedCredentials
+from simulator.fleet import FleetSpec
+from simulator.pool import FleetPool
+from simulator.province import generate_layout, load_layout
+from simulator.slot import SlotOptions, run_slot, write_json
 
 
 def _ok(response: httpx.Response) -> Any:
@@ -43,18 +46,15 @@ def ensure_agents(api: httpx.Client, agents: int) -> list[str]:
     return ids
 
 
-def embedded_credentials(controller_data_dir: Path) -> Callable[[str], tuple[str, str]]:
+def embedded_credentials(controller_data_dir: Path) -> DerivedCredentials:
     """Agent logins for the controller's embedded broker, derived from its secret (same machine only)."""
-    from controller.dispatch.broker_auth import derive_password
-
     secret_file = controller_data_dir / "mqtt_secret"
     if not secret_file.exists():
         raise SystemExit(f"{secret_file} not found: is --controller-data-dir the controller's data directory?")
-    secret = bytes.fromhex(secret_file.read_text().strip())
-    return lambda agent_id: (agent_id, derive_password(secret, agent_id))
+    return DerivedCredentials(bytes.fromhex(secret_file.read_text().strip()))
 
 
-def run_sim(
+def run_agents(
     *,
     agents: int,
     controller_url: str,
@@ -63,7 +63,9 @@ def run_sim(
     state_dir: Path | None,
     controller_data_dir: Path | None = None,
     login: tuple[str, str] | None = None,
+    processes: int | None = None,
 ) -> int:
+    """Simulated agents against a running controller, until Ctrl-C. Bookings are the controller's business."""
     with httpx.Client(base_url=controller_url, timeout=30, auth=login) as api:
         system = _ok(api.get("/api/system"))
         ids = ensure_agents(api, agents)
@@ -79,23 +81,73 @@ def run_sim(
     print(f"loa sim: {agents} agents, broker {broker_url}, players at {speed:g}x real time. Ctrl-C stops.")
 
     async def main() -> None:
-        fleet = Fleet(ids, spec)
+        pool = FleetPool(ids, spec, processes=processes)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await fleet.start()
+        await pool.start()
         last = ""
         try:
             while not stop.is_set():
-                line = fleet.progress.line()
+                line = pool.progress.line(since_arm=False)
                 if line != last:
                     print(line, flush=True)
                     last = line
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=2)
         finally:
-            await fleet.stop()
+            await pool.stop()
 
     asyncio.run(main())
     return 0
+
+
+def run_province_slot(
+    *,
+    agents: int,
+    broker: str,
+    speed: float,
+    processes: int | None,
+    fleet_file: Path | None,
+    bulletin: Path | None,
+    faults: list[str],
+    seed: int,
+    json_path: Path | None,
+    lead_s: float | None,
+    data_dir: Path | None,
+) -> int:
+    """One slot for a whole simulated province on a local controller; prints the report. 0 when nothing was lost."""
+    layout = load_layout(fleet_file) if fleet_file else generate_layout(agents)
+    plan = None
+    if faults:
+        from simulator.faults import parse_faults
+
+        try:
+            plan = parse_faults(faults, seed)
+        except ValueError as exc:
+            raise SystemExit(f"loa sim: {exc}") from None
+    print(
+        f"loa sim: {layout.agents} agents in {len(layout.communes)} commune(s), one slot, "
+        f"players at {speed:g}x real time, faults: {', '.join(faults) or 'none'}."
+    )
+    opts = SlotOptions(
+        agents=layout.agents,
+        layout=layout,
+        broker=broker,
+        speed=speed,
+        processes=processes,
+        bulletin=bulletin,
+        faults=plan,
+        lead_s=lead_s,
+        data_dir=data_dir,
+        progress_every_s=1.0 if layout.agents <= 1000 else 2.0,
+    )
+    run = run_slot(opts)
+    print("")
+    print("\n".join(run.report.lines()))
+    if json_path is not None:
+        write_json(run.report, json_path)
+    report = run.report
+    print(f"\nDone in {run.wall_s:.0f}s: {report.lost_confirmations} lost, {report.duplicates} duplicates.")
+    return 0 if report.ok else 1

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -13,16 +11,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from pydantic import SecretStr
 
-from controller.app import create_app
-from controller.config import Settings
-from controller.runtime import Controller
-from controller.server import ServerThread
-from controller.services.bulletin_files import parse_bulletin_file
 from loa.clock import utcnow
-from simulator.fleet import Fleet, FleetSpec
-from simulator.local import free_port, quiet_hours_away_from_now, throwaway_admin
+from simulator.fleet import Fleet
+from simulator.local import quiet_hours_away_from_now
 
 BULLETINS_DIR = Path(__file__).resolve().parents[1] / "bulletins"
 VILLAGES = ("Thôn Đông", "Thôn Tây", "Thôn Nam", "Thôn Bắc")
@@ -121,36 +113,39 @@ async def broadcast_once(
             await asyncio.sleep(0.5)
 
 
-def print_log_and_report(api: httpx.Client, schedule: dict[str, Any], out: Out) -> dict[str, Any]:
-    start = schedule["starts_at"]
-    day_start = utcnow() - timedelta(days=1)
-    entries = _ok(
-        api.get(
-            "/api/reports/broadcast-log",
-            params={"start": day_start.isoformat(), "end": (utcnow() + timedelta(days=1)).isoformat()},
-        )
-    )
+LOG_ROWS = 20
+"""The demo prints this many broadcast-log rows; the simulator's report covers the rest."""
+
+
+def print_log_and_report(api: httpx.Client, starts_at: str, out: Out) -> dict[str, Any]:
+    """Print the broadcast log around `starts_at` and the quarterly report; return the report."""
+    window = {"start": (utcnow() - timedelta(days=1)).isoformat(), "end": (utcnow() + timedelta(days=1)).isoformat()}
+    entries = _ok(api.get("/api/reports/broadcast-log", params=window))
     tz = ZoneInfo("Asia/Ho_Chi_Minh")
     out("")
     out("Nhật ký phát thanh (broadcast log), giờ Việt Nam:")
-    out(f"  {'cụm loa':<10} {'thôn':<10} {'bắt đầu':<9} {'kết thúc':<9} {'phát (s)':>8}  trạng thái")
-    for e in entries:
+    out(f"  {'cụm loa':<12} {'thôn':<10} {'bắt đầu':<9} {'kết thúc':<9} {'phát (s)':>8}  trạng thái")
+    for e in entries[:LOG_ROWS]:
         s = _local(e["started_at"], tz)
         f = _local(e["ended_at"], tz)
         d = e["duration_played_s"]
         dur = f"{d:8.1f}" if d is not None else "       -"
-        out(f"  {e['agent_id']:<10} {e['village_name'] or '-':<10} {s:<9} {f:<9} {dur}  {e['status']}")
-    when = datetime.fromisoformat(start).astimezone(tz)
+        out(f"  {e['agent_id']:<12} {e['village_name'] or '-':<10} {s:<9} {f:<9} {dur}  {e['status']}")
+    if len(entries) > LOG_ROWS:
+        out(f"  ... and {len(entries) - LOG_ROWS} more entries (the web app's Nhật ký page lists them all)")
+    when = datetime.fromisoformat(starts_at).astimezone(tz)
     quarter = (when.month - 1) // 3 + 1
     report = _ok(api.get("/api/reports/quarterly", params={"year": when.year, "quarter": quarter}))
     out("")
     out(f"Báo cáo quý {quarter}/{when.year} (quarterly report), from play confirmations:")
-    out(f"  {'xã':<14} {'chuyên đề':<14} {'kế hoạch':>8} {'đã phát':>8} {'phút':>8} {'bản tin':>8}")
-    for r in report["rows"]:
+    out(f"  {'xã':<18} {'chuyên đề':<14} {'kế hoạch':>8} {'đã phát':>8} {'phút':>8} {'bản tin':>8}")
+    for r in report["rows"][:LOG_ROWS]:
         out(
-            f"  {r['commune_name']:<14} {r['topic']:<14} {r['planned_plays']:>8} {r['confirmed_plays']:>8}"
+            f"  {r['commune_name']:<18} {r['topic']:<14} {r['planned_plays']:>8} {r['confirmed_plays']:>8}"
             f" {r['confirmed_minutes']:>8.1f} {r['bulletins_broadcast']:>8}"
         )
+    if len(report["rows"]) > LOG_ROWS:
+        out(f"  ... and {len(report['rows']) - LOG_ROWS} more rows")
     out(f"  total confirmed plays: {report['total_confirmed_plays']} of {report['total_planned_plays']} planned")
     return dict(report)
 
@@ -167,85 +162,36 @@ def run_demo(
     broker_url: str | None = None,
     speed: float = 30.0,
     data_dir: Path | None = None,
+    processes: int | None = None,
+    json_path: Path | None = None,
     out: Out = print,
 ) -> int:
-    """Run the whole loop once. Returns 0 when every agent's play was confirmed and counted."""
-    workdir = data_dir or Path(tempfile.mkdtemp(prefix="loa-demo-"))
-    http_port = free_port()
-    run_id = uuid.uuid4().hex[:8]
-    admin = throwaway_admin()
-    settings = Settings(
-        admin_username=admin[0],
-        admin_password=SecretStr(admin[1]),
-        data_dir=workdir,
-        mqtt_url=broker_url,
-        embedded_mqtt_port=free_port(),
-        http_port=http_port,
-        mqtt_client_id=f"loa-demo-{run_id}",
-        topic_root=f"demo-{run_id}/loa/v1",
+    """Run one sample bulletin end to end. Returns 0 when every play was confirmed and counted once."""
+    from simulator.slot import SlotOptions, SlotRun, run_slot, write_json
+
+    quarterly: dict[str, Any] = {}
+
+    def epilogue(api: httpx.Client, run: SlotRun) -> None:
+        quarterly.update(print_log_and_report(api, run.schedules[0]["starts_at"], out))
+
+    path = sample_bulletin()
+    out(f"loa demo: {agents} simulated agents, one sample bulletin ({path.name}) end to end.")
+    opts = SlotOptions(
+        agents=agents,
+        broker=broker_url or "embedded",
+        speed=speed,
+        processes=processes,
+        bulletin=path,
+        data_dir=data_dir,
     )
-    out(f"loa demo: data in {workdir}")
-    t0 = time.monotonic()
-    app = create_app(settings)
-    controller: Controller = app.state.controller
-    server = ServerThread(app, settings.http_host, http_port)
-    server.start()
-    try:
-        broker = broker_url or f"embedded amqtt at {controller.broker_url}"
-        out(f"Controller up at {settings.resolved_public_base_url} (OpenAPI: /docs), broker: {broker}, SQLite.")
-        base = settings.resolved_public_base_url
-        with httpx.Client(base_url=base, timeout=120, auth=admin) as api:
-            commune_id, ids = seed_commune(api, agents)
-            path = sample_bulletin()
-            data = parse_bulletin_file(path)
-            bulletin = _ok(api.post("/api/bulletins", json=data.model_dump(mode="json")))
-            out(f"Bulletin '{bulletin['title']}' ({path.name}), rendering offline with espeak-ng ...")
-            t = time.monotonic()
-            asset = _ok(api.post(f"/api/bulletins/{bulletin['id']}/render"))
-            submit_and_approve(api, bulletin["id"])
-            out("  submitted and approved (the demo's admin login plays the commune leader).")
-            out(
-                f"  rendered in {time.monotonic() - t:.1f}s: {asset['duration_s']:.0f}s of audio, "
-                f"{asset['size_bytes'] / 1024:.0f} KiB MP3, sha256 {asset['sha256'][:12]}..."
-            )
-            out(
-                f"Simulated players run {speed:g}x faster than real time: this bulletin plays in "
-                f"{asset['duration_s'] / speed:.1f}s of wall time (the broadcast log shows simulated seconds)."
-            )
-            fleet = Fleet(
-                ids,
-                FleetSpec(
-                    quiet_hours=quiet_hours_away_from_now(),
-                    broker_url=controller.broker_url,
-                    public_key=controller.public_key,
-                    topic_root=settings.topic_root,
-                    media_base_url=base,
-                    state_root=workdir / "agents",
-                    speed=speed,
-                    credentials=controller.embedded_broker.credentials if controller.embedded_broker else None,
-                ),
-            )
-
-            async def main() -> dict[str, Any]:
-                try:
-                    return await broadcast_once(
-                        base,
-                        fleet,
-                        bulletin_id=bulletin["id"],
-                        commune_id=commune_id,
-                        lead_s=5.0,
-                        timeout_s=90.0 + asset["duration_s"] / speed,
-                        out=out,
-                        auth=api.auth,
-                    )
-                finally:
-                    await fleet.stop()
-
-            schedule = asyncio.run(main())
-            report = print_log_and_report(api, schedule, out)
-        ok = report["total_confirmed_plays"] == agents
-        out("")
-        out(f"Done in {time.monotonic() - t0:.0f}s: {'all' if ok else 'NOT all'} {agents} plays confirmed and counted.")
-        return 0 if ok else 1
-    finally:
-        server.stop()
+    run = run_slot(opts, out, epilogue)
+    out("")
+    out("Simulator report:")
+    for line in run.report.lines():
+        out(f"  {line}")
+    if json_path is not None:
+        write_json(run.report, json_path)
+    ok = run.report.ok and quarterly.get("total_confirmed_plays") == agents
+    out("")
+    out(f"Done in {run.wall_s:.0f}s: {'all' if ok else 'NOT all'} {agents} plays confirmed and counted.")
+    return 0 if ok else 1
