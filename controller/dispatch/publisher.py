@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,12 +12,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from controller.db.models import Agent
 from controller.db.session import transaction
 from controller.dispatch.bus import MqttBus
-from controller.services.manifests import ManifestPolicy, next_manifest
+from controller.services.manifests import ManifestPolicy, next_manifests
 from loa.clock import Clock
 from protocol import Signer, Topics
 from protocol.messages import SignedMessage
 
 log = logging.getLogger(__name__)
+
+REFRESH_CHUNK = 500
+"""Agents per query and transaction when manifests are rebuilt; bounds memory and bind parameters."""
 
 
 class ManifestPublisher:
@@ -48,15 +52,32 @@ class ManifestPublisher:
         return count
 
     def refresh(self, agent_ids: Iterable[str] | None = None, *, force: bool = False) -> int:
-        """Publish every manifest that changed. Returns how many were published."""
+        """Publish every manifest that changed. Returns how many were published.
+
+        Agents go in chunks, each with one query for its plays and its own transaction. A chunk's
+        manifests are published as soon as it commits, so the broker and the first agents are
+        busy while the next chunk is built.
+        """
         now = self._clock.now()
+        if agent_ids is None:
+            with self._factory() as session:
+                ids = list(session.scalars(select(Agent.id).order_by(Agent.id)))
+        else:
+            ids = sorted(set(agent_ids))
+        published = 0
+        for i in range(0, len(ids), REFRESH_CHUNK):
+            published += self._refresh_chunk(ids[i : i + REFRESH_CHUNK], now, force)
+        if published:
+            log.info("published %d manifest(s)", published)
+        return published
+
+    def _refresh_chunk(self, agent_ids: list[str], now: datetime, force: bool) -> int:
         outgoing: list[tuple[str, bytes]] = []
         with transaction(self._factory) as session:
-            stmt = select(Agent).order_by(Agent.id)
-            if agent_ids is not None:
-                stmt = stmt.where(Agent.id.in_(list(agent_ids)))
-            for agent in session.scalars(stmt):
-                manifest = next_manifest(session, agent, now, self.policy, force=force)
+            agents = list(session.scalars(select(Agent).where(Agent.id.in_(agent_ids)).order_by(Agent.id)))
+            for agent, manifest in zip(
+                agents, next_manifests(session, agents, now, self.policy, force=force), strict=True
+            ):
                 if manifest is not None:
                     topic = self._topics.manifest(agent.id)
                     outgoing.append((topic, self._signer.sign(topic, manifest)))
@@ -64,6 +85,4 @@ class ManifestPublisher:
         # revision unpublished; the controller forces a full republish at every start.
         for topic, payload in outgoing:
             self._bus.publish(topic, payload, retain=True)
-        if outgoing:
-            log.info("published %d manifest(s)", len(outgoing))
         return len(outgoing)

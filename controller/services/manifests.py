@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,18 +35,31 @@ class ManifestPolicy:
 
 
 def manifest_plays(session: Session, agent_id: str, now: datetime, policy: ManifestPolicy) -> list[ManifestPlay]:
+    """The plays one agent's manifest lists, in start order."""
+    return manifest_plays_by_agent(session, [agent_id], now, policy)[agent_id]
+
+
+def manifest_plays_by_agent(
+    session: Session, agent_ids: Collection[str], now: datetime, policy: ManifestPolicy
+) -> dict[str, list[ManifestPlay]]:
+    """The manifest plays of each given agent, in start order, from one query (an agent with none maps to [])."""
+    by_agent: dict[str, list[ManifestPlay]] = {agent_id: [] for agent_id in agent_ids}
+    if not by_agent:
+        return by_agent
     stmt = (
         select(Play)
         .options(joinedload(Play.audio_asset), joinedload(Play.bulletin))
         .where(
-            Play.agent_id == agent_id,
+            Play.agent_id.in_(list(by_agent)),
             Play.starts_at >= now - policy.grace,
             Play.starts_at <= now + policy.horizon,
             Play.status.not_in(OFF_MANIFEST),
         )
         .order_by(Play.starts_at, Play.id)
     )
-    return [manifest_play(p, policy.media_base_url) for p in session.scalars(stmt)]
+    for p in session.scalars(stmt):
+        by_agent[p.agent_id].append(manifest_play(p, policy.media_base_url))
+    return by_agent
 
 
 def manifest_play(p: Play, media_base_url: str, interrupted: InterruptPolicy | None = None) -> ManifestPlay:
@@ -79,19 +92,33 @@ def next_manifest(
 
     Bumps the agent's revision; the caller publishes within the same transaction.
     """
-    plays = manifest_plays(session, agent.id, now, policy)
-    d = digest(plays)
-    stale = agent.manifest_issued_at is None or now - agent.manifest_issued_at > policy.valid_for / 2
-    if not force and not stale and d == agent.manifest_digest:
-        return None
-    agent.manifest_revision += 1
-    agent.manifest_digest = d
-    agent.manifest_issued_at = now
-    return ScheduleManifest(
-        agent_id=agent.id,
-        issued_at=now,
-        expires_at=now + policy.valid_for,
-        revision=agent.manifest_revision,
-        horizon_end=now + policy.horizon,
-        plays=tuple(plays),
-    )
+    return next_manifests(session, [agent], now, policy, force=force)[0]
+
+
+def next_manifests(
+    session: Session, agents: Sequence[Agent], now: datetime, policy: ManifestPolicy, *, force: bool = False
+) -> list[ScheduleManifest | None]:
+    """`next_manifest` for many agents, with one query for all their plays. One entry per agent, in order."""
+    plays_by_agent = manifest_plays_by_agent(session, [a.id for a in agents], now, policy)
+    manifests: list[ScheduleManifest | None] = []
+    for agent in agents:
+        plays = plays_by_agent[agent.id]
+        d = digest(plays)
+        stale = agent.manifest_issued_at is None or now - agent.manifest_issued_at > policy.valid_for / 2
+        if not force and not stale and d == agent.manifest_digest:
+            manifests.append(None)
+            continue
+        agent.manifest_revision += 1
+        agent.manifest_digest = d
+        agent.manifest_issued_at = now
+        manifests.append(
+            ScheduleManifest(
+                agent_id=agent.id,
+                issued_at=now,
+                expires_at=now + policy.valid_for,
+                revision=agent.manifest_revision,
+                horizon_end=now + policy.horizon,
+                plays=tuple(plays),
+            )
+        )
+    return manifests
