@@ -158,18 +158,33 @@ class AgentStore:
         self.close()
 
     @contextlib.contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction. `durable=False` commits without an fsync (WAL, `synchronous=NORMAL`).
+
+        Such a commit survives a crash of the agent but may be lost to a power cut, together with
+        anything after it; the next durable commit fsyncs it too. Only writes whose loss is harmless
+        take it: an outbox entry dropped after the broker's ack (lost, it is sent again, and the
+        controller ignores the repeat), and a play marked downloaded (lost, the cached file is
+        checked again). On an SD card each fsync costs milliseconds; a simulator process holding a
+        thousand agents pays them all on one event loop.
+        """
         if self._db.in_transaction:
             yield self._db
             return
-        self._db.execute("BEGIN IMMEDIATE")
+        if not durable:
+            self._db.execute("PRAGMA synchronous=NORMAL")
         try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        fault_point(MID_WRITE)  # a crash test dies here: every write done, none committed
-        self._db.execute("COMMIT")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            fault_point(MID_WRITE)  # a crash test dies here: every write done, none committed
+            self._db.execute("COMMIT")
+        finally:
+            if not durable:
+                self._db.execute("PRAGMA synchronous=FULL")
 
     # -- manifest -----------------------------------------------------------------------------
 
@@ -232,8 +247,9 @@ class AgentStore:
 
         Returns False, writing nothing, when the play already stands at or past `status`:
         a play is confirmed `started` once and reaches exactly one terminal status.
+        Only `downloaded` is committed without an fsync (see `_tx`).
         """
-        with self._tx() as db:
+        with self._tx(durable=status is not PlayStatus.DOWNLOADED) as db:
             row = db.execute("SELECT status FROM plays WHERE play_id = ?", (play_id,)).fetchone()
             if row is None:
                 raise StoreError(f"play {play_id} is not registered")
@@ -288,8 +304,8 @@ class AgentStore:
         return [OutboxEntry(int(r[0]), r[1], r[2], r[3], bytes(r[4])) for r in rows]
 
     def mark_sent(self, msg_ids: Iterable[str]) -> None:
-        """The broker acknowledged these confirmations: drop them from the outbox."""
-        with self._tx() as db:
+        """The broker acknowledged these confirmations: drop them from the outbox (no fsync, see `_tx`)."""
+        with self._tx(durable=False) as db:
             db.executemany("DELETE FROM outbox WHERE msg_id = ?", [(m,) for m in msg_ids])
 
     def outbox_size(self) -> int:

@@ -21,7 +21,14 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """Wall-clock time. Waits coarsely, then finely, so plays start on the instant."""
+    """Wall-clock time. Waits in a long sleep, then a short one, so plays start on the instant.
+
+    The long sleep runs on the monotonic clock, so it ends `fine_window_s` early and the wall
+    clock is read again: a step by chrony during a long wait moves the wake-up with it. The last
+    short sleep is a single timer too, not polling: the event loop fires timers within about a
+    millisecond, and a thousand simulated agents polling every few milliseconds would themselves
+    make the loop late.
+    """
 
     fine_window_s = 0.05
 
@@ -32,12 +39,8 @@ class SystemClock:
         return utcnow() + self.offset
 
     async def sleep_until(self, instant: datetime) -> None:
-        remaining = (instant - self.now()).total_seconds()
-        if remaining > self.fine_window_s:
-            await asyncio.sleep(remaining - self.fine_window_s)
-        # Fine wait: short sleeps, so the event loop stays responsive while we close in.
         while (remaining := (instant - self.now()).total_seconds()) > 0:
-            await asyncio.sleep(min(remaining, 0.002))
+            await asyncio.sleep(remaining - self.fine_window_s if remaining > 2 * self.fine_window_s else remaining)
 
 
 class ManualClock:

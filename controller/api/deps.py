@@ -15,7 +15,7 @@ from controller.runtime import Controller
 from controller.services.access import Actor
 
 
-def get_controller(request: Request) -> Controller:
+async def get_controller(request: Request) -> Controller:
     controller: Controller = request.app.state.controller
     return controller
 

@@ -14,7 +14,9 @@ _SHA = re.compile(r"^[0-9a-f]{64}$")
 
 
 @router.get("/media/{sha256}.mp3", response_class=FileResponse)
-def get_media(sha256: str, controller: ControllerDep) -> FileResponse:
+async def get_media(sha256: str, controller: ControllerDep) -> FileResponse:
+    # On the event loop, not the thread pool: a province's agents fetch the same file at once, and a
+    # stat() costs less than the hop to a worker thread. FileResponse reads the file in threads itself.
     if not _SHA.fullmatch(sha256) or not controller.store.exists(sha256):
         raise HTTPException(status_code=404, detail="Không tìm thấy tệp âm thanh.")
     return FileResponse(

@@ -168,6 +168,7 @@ def _advance(play: Play, c: Confirmation) -> None:
     if c.event is Event.STARTED and play.started_at is None:
         play.started_at = c.started_at or c.at
     if c.event is Event.FINISHED:
+        play.reason = None  # a late confirmation overrules "missed" and the guess at why
         play.started_at = c.started_at or play.started_at
         play.ended_at = c.ended_at or c.at
         play.duration_played_s = c.duration_played_s

@@ -124,6 +124,33 @@ def test_store_uses_wal_and_full_sync(tmp_path: Path) -> None:
         assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
 
 
+def test_only_harmless_writes_skip_the_fsync(tmp_path: Path, audio: Audio) -> None:
+    """`downloaded` and dropping acked outbox entries commit at synchronous=NORMAL; `started` and ends at FULL."""
+    play = make_play(audio, 60)
+    with AgentStore.in_dir(tmp_path) as store:
+        store.save_manifest(make_manifest(AGENT, 1, [play]), b"raw", utcnow())
+        statements: list[str] = []
+        store._db.set_trace_callback(statements.append)
+        downloaded = confirmation(play.play_id, PlayEvent.DOWNLOADED)
+        store.advance(play.play_id, PlayStatus.DOWNLOADED, downloaded, utcnow())
+        assert "PRAGMA synchronous=NORMAL" in statements and statements[-1] == "PRAGMA synchronous=FULL"
+        statements.clear()
+        started = confirmation(play.play_id, PlayEvent.STARTED)
+        store.advance(play.play_id, PlayStatus.STARTED, started, utcnow())
+        assert not any("synchronous" in s for s in statements), statements
+        statements.clear()
+        store.mark_sent([downloaded.msg_id])
+        assert "PRAGMA synchronous=NORMAL" in statements and statements[-1] == "PRAGMA synchronous=FULL"
+        statements.clear()
+        finished = confirmation(play.play_id, PlayEvent.FINISHED)
+        store.advance(play.play_id, PlayStatus.FINISHED, finished, utcnow())
+        assert not any("synchronous" in s for s in statements), statements
+        assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # back to FULL
+    with AgentStore.in_dir(tmp_path) as store:
+        assert store.play_status(play.play_id) is PlayStatus.FINISHED
+        assert [e.msg_id for e in store.pending_confirmations()] == [started.msg_id, finished.msg_id]
+
+
 def test_settings_persist(tmp_path: Path) -> None:
     with AgentStore.in_dir(tmp_path) as store:
         assert store.get_setting("volume") is None
