@@ -57,6 +57,8 @@ class AgentResult:
     agent_id: str
     manifest_at: float | None = None
     """`time.monotonic()` when the agent first accepted a manifest after `arm()`."""
+    downloaded_at: float | None = None
+    """`time.monotonic()` when the agent first had a play's audio ready after `arm()`."""
     plays: list[PlaySeen] = field(default_factory=list)
     events: Counter[str] = field(default_factory=Counter)
 
@@ -112,6 +114,8 @@ class _Worker:
         self.since_arm.setdefault(event, set()).add(agent_id)
         if event == "manifest" and result.manifest_at is None:
             result.manifest_at = time.monotonic()
+        elif event == "downloaded" and result.downloaded_at is None:
+            result.downloaded_at = time.monotonic()
 
     def _progress(self) -> tuple[str, dict[str, int], dict[str, int], dict[str, int]]:
         progress = self.fleet.progress
@@ -123,7 +127,7 @@ class _Worker:
         self.history_mark = {a: len(p.history) for a, p in self.fleet.players.items()}
         self.since_arm = {}
         for result in self.results.values():
-            result.manifest_at = None
+            result.manifest_at = result.downloaded_at = None
             result.events.clear()
         self.armed = True
 
@@ -157,6 +161,9 @@ class _Worker:
                     last = snapshot
                 await asyncio.sleep(PROGRESS_INTERVAL_S)
         finally:
+            # A thousand agents saying goodbye at once time out here and there; that is not news.
+            for name in ("edge_agent.agent", "asyncio"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)
             await self.fleet.stop()
             self.conn.send(("results", self._collect()))
 

@@ -44,6 +44,8 @@ class SimReport:
     """How the run was made: broker, processes, player speed, audio length, faults."""
     plays_booked: int
     manifests_delivered: int
+    ready_before_start: int
+    """Agents whose audio was downloaded and checked before the booked instant."""
     plays_made: int
     plays_finished_stored: int
     confirmations_stored: int
@@ -77,6 +79,7 @@ class SimReport:
             ("agents", f"{self.agents}"),
             ("mode", ", ".join(f"{k}={v}" for k, v in self.mode.items())),
             ("delivery (manifest accepted)", self.rate(self.manifests_delivered)),
+            ("audio ready before the start instant", self.rate(self.ready_before_start)),
             ("played (player ran it)", self.rate(self.plays_made)),
             ("confirmed (final confirmation stored)", self.rate(self.confirmations_stored)),
             ("  of which finished", self.rate(self.plays_finished_stored)),
@@ -105,6 +108,10 @@ class SimReport:
         return out
 
 
+def _ready(result: AgentResult, start_at: float) -> bool:
+    return result.downloaded_at is not None and result.downloaded_at <= start_at
+
+
 def _instant(value: str | datetime) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
@@ -114,11 +121,13 @@ def build_report(
     plays: Iterable[Mapping[str, Any]],
     results: Mapping[str, AgentResult],
     booked_at: Mapping[str, float],
+    start_at: float,
     mode: dict[str, Any],
 ) -> SimReport:
     """Compare the controller's stored plays with what each agent did after its booking.
 
-    `booked_at` maps each agent id to `time.monotonic()` when its commune's booking was posted.
+    `booked_at` maps each agent id to `time.monotonic()` when its commune's booking was posted;
+    `start_at` is the booked instant on the same clock.
     """
     plays = list(plays)
     by_agent: dict[str, list[Mapping[str, Any]]] = {}
@@ -159,6 +168,7 @@ def build_report(
         mode=mode,
         plays_booked=len(plays),
         manifests_delivered=len(latencies),
+        ready_before_start=sum(1 for a, r in results.items() if a in by_agent and _ready(r, start_at)),
         plays_made=made,
         plays_finished_stored=statuses.get("finished", 0),
         confirmations_stored=sum(statuses.get(s, 0) for s in AGENT_FINAL),

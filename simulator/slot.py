@@ -31,16 +31,17 @@ from controller.db.models import Play
 from controller.runtime import Controller
 from controller.server import ServerThread
 from controller.services.bulletin_files import parse_bulletin_file
+from edge_agent.config import AgentConfig
 from loa.clock import utcnow
 from simulator.demo import submit_and_approve
 from simulator.fleet import FleetSpec
 from simulator.local import free_port, private_mosquitto, quiet_hours_away_from_now, throwaway_admin
 from simulator.pool import AgentResult, FleetPool
 from simulator.province import ProvinceLayout, SeededProvince, communes_of, generate_layout, seed_province
-from simulator.report import SimReport, build_report
+from simulator.report import AGENT_FINAL, SimReport, build_report
 
 Out = Callable[[str], None]
-FINAL = ("finished", "failed", "skipped", "missed", "cancelled")
+AGENT_LATE_GRACE_S = AgentConfig.model_fields["late_grace_s"].default
 SHORT_SCRIPT = (
     "Kính thưa bà con. Đây là bản tin thử của hệ thống truyền thanh thông minh. "
     "Đề nghị bà con không cung cấp mã xác thực cho bất kỳ ai gọi điện tự xưng là cơ quan công an."
@@ -79,8 +80,9 @@ class SlotRun:
 
 
 def default_lead(agents: int, communes: int) -> float:
-    """Seconds between booking and playing: enough to book every commune and deliver every manifest."""
-    return 5.0 + agents / 500 + communes * 0.05
+    """Seconds between booking and playing: enough to book every commune, deliver every manifest and
+    let every agent fetch the audio. In the field a slot is booked hours ahead."""
+    return 10.0 + agents / 100 + communes * 0.05
 
 
 @contextlib.contextmanager
@@ -155,7 +157,7 @@ async def _run_slot(
     bulletin: dict[str, Any],
     opts: SlotOptions,
     out: Out,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, AgentResult], dict[str, float]]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, AgentResult], dict[str, float], float]:
     n = len(pool.agent_ids)
     communes = communes_of(layout, seeded)
     t = time.monotonic()
@@ -170,6 +172,7 @@ async def _run_slot(
     await pool.arm()
     lead = opts.lead_s if opts.lead_s is not None else default_lead(n, len(communes))
     starts_at = utcnow() + timedelta(seconds=lead)
+    start_mono = time.monotonic() + lead
     booked_at: dict[str, float] = {}
     schedules = []
     by_commune = {seeded.commune_ids[c.code]: c.agent_ids() for c in layout.communes}
@@ -190,20 +193,24 @@ async def _run_slot(
     )
     schedule_ids = [s["id"] for s in schedules]
     audio_end = lead + bulletin["duration_s"]
-    deadline = time.monotonic() + audio_end + opts.missed_grace_s + 120 + n / 50
+    deadline = time.monotonic() + audio_end + AGENT_LATE_GRACE_S + 120 + n / 50
     missed_after = starts_at + timedelta(seconds=bulletin["duration_s"] + opts.missed_grace_s)
+    # An agent still plays a late item within its late grace (60 s), and a missed play it confirms
+    # becomes finished; after that, a missed play stays missed.
+    settled_after = starts_at + timedelta(seconds=AGENT_LATE_GRACE_S + bulletin["duration_s"] / opts.speed + 5)
     last_print = last_missed = 0.0
     while True:
         plays = await asyncio.to_thread(_plays, controller, schedule_ids)
-        done = sum(1 for p in plays if p["status"] in FINAL)
+        confirmed = sum(1 for p in plays if p["status"] in AGENT_FINAL)
+        missed = sum(1 for p in plays if p["status"] == "missed")
         now = time.monotonic()
-        if now - last_print >= opts.progress_every_s or done == len(plays):
-            out(f"  {pool.progress.line()}  stored={done}/{len(plays)}")
+        if now - last_print >= opts.progress_every_s or confirmed == len(plays):
+            out(f"  {pool.progress.line()}  stored={confirmed}/{len(plays)} missed={missed}")
             last_print = now
-        if done == len(plays):
+        if confirmed == len(plays) or (confirmed + missed == len(plays) and utcnow() > settled_after):
             break
         if now > deadline:
-            out(f"  timed out: {done}/{len(plays)} plays have a final status")
+            out(f"  timed out: {confirmed + missed}/{len(plays)} plays have a final status")
             break
         # A play nobody confirms (its agent offline through the slot) becomes missed after the grace
         # period. The scheduler checks once a minute; a simulated slot asks every second.
@@ -212,7 +219,7 @@ async def _run_slot(
             last_missed = now
         await asyncio.sleep(0.3)
     results = await pool.stop()
-    return schedules, await asyncio.to_thread(_plays, controller, schedule_ids), results, booked_at
+    return schedules, await asyncio.to_thread(_plays, controller, schedule_ids), results, booked_at, start_mono
 
 
 def run_slot(
@@ -272,7 +279,7 @@ def run_slot(
             **({"faults": opts.faults} if opts.faults else {}),
         )
         pool = FleetPool(seeded.agent_ids, spec, processes=opts.processes)
-        schedules, plays, results, booked_at = asyncio.run(
+        schedules, plays, results, booked_at, start_mono = asyncio.run(
             _run_slot(controller, base, admin, pool, seeded, layout, bulletin, opts, out)
         )
         mode = {
@@ -283,7 +290,7 @@ def run_slot(
             "audio": opts.bulletin.name if opts.bulletin else "short test audio",
             "faults": str(opts.faults) if opts.faults else "none",
         }
-        report = build_report(plays=plays, results=results, booked_at=booked_at, mode=mode)
+        report = build_report(plays=plays, results=results, booked_at=booked_at, start_at=start_mono, mode=mode)
         run = SlotRun(report, schedules, plays, results, base, admin, time.monotonic() - t0)
         if epilogue is not None:
             with httpx.Client(base_url=base, timeout=120, auth=admin) as api:
