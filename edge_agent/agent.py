@@ -403,20 +403,27 @@ class Agent:
                 self._client = None
 
     async def _serve(self, client: aiomqtt.Client) -> None:
-        state_topic = self.topics.state(self.agent_id)
-        await client.publish(state_topic, encode(self._state(AgentStatus.ONLINE)), qos=MQTT_QOS, retain=True)
-        wanted = [self.topics.manifest(self.agent_id), self.topics.commands(self.agent_id)]
-        granted = await client.subscribe([(t, MQTT_QOS) for t in wanted])
-        refused = [t for t, code in zip(wanted, granted, strict=False) if _is_failure(code)]
-        if refused:
-            raise SubscriptionRefused(f"the broker refused subscriptions to {', '.join(refused)}")
+        # Read from the start: the message loop notices a lost connection at once, whereas aiomqtt
+        # leaves a pending publish or subscribe to its timeout (30 s deaf after a drop mid-handshake).
+        receive = asyncio.create_task(self._receive(client), name=f"{self.agent_id}-receive")
+        handshake = asyncio.create_task(self._handshake(client), name=f"{self.agent_id}-handshake")
+        try:
+            await asyncio.wait([handshake, receive], return_when=asyncio.FIRST_COMPLETED)
+            if not handshake.done():
+                receive.result()  # the connection was lost: raises its MqttError
+                raise aiomqtt.MqttError("the connection ended during the handshake")
+            handshake.result()
+        except BaseException:
+            handshake.cancel()
+            receive.cancel()
+            await asyncio.gather(handshake, receive, return_exceptions=True)
+            raise
         self.connected = True
         self.log.info("connected to %s", self.config.broker.url)
         self._update_led()
         self._notify(f"STATUS=online at {self.config.broker.url}")
         self._emit("connected")
         self._outbox_ready.set()
-        receive = asyncio.create_task(self._receive(client), name=f"{self.agent_id}-receive")
         flusher = asyncio.create_task(self._flush_loop(client), name=f"{self.agent_id}-outbox")
         tasks = [receive, flusher]
         tasks.append(asyncio.create_task(self._telemetry_loop(client), name=f"{self.agent_id}-telemetry"))
@@ -436,6 +443,16 @@ class Agent:
             for task in [*tasks, stop]:
                 task.cancel()
             await asyncio.gather(*tasks, stop, return_exceptions=True)
+
+    async def _handshake(self, client: aiomqtt.Client) -> None:
+        """Say online (retained) and subscribe to the manifest and command topics."""
+        state_topic = self.topics.state(self.agent_id)
+        await client.publish(state_topic, encode(self._state(AgentStatus.ONLINE)), qos=MQTT_QOS, retain=True)
+        wanted = [self.topics.manifest(self.agent_id), self.topics.commands(self.agent_id)]
+        granted = await client.subscribe([(t, MQTT_QOS) for t in wanted])
+        refused = [t for t, code in zip(wanted, granted, strict=False) if _is_failure(code)]
+        if refused:
+            raise SubscriptionRefused(f"the broker refused subscriptions to {', '.join(refused)}")
 
     async def _goodbye(self, client: aiomqtt.Client) -> None:
         """On stop: end playback, send what is pending, say offline; then the caller disconnects."""
