@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, load_only, sessionmaker
 
 from controller.db.models import Agent
 from controller.db.session import transaction
@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 REFRESH_CHUNK = 500
 """Agents per query and transaction when manifests are rebuilt; bounds memory and bind parameters."""
+MANIFEST_COLUMNS = (Agent.id, Agent.manifest_revision, Agent.manifest_digest, Agent.manifest_issued_at)
 
 
 class ManifestPublisher:
@@ -74,7 +75,9 @@ class ManifestPublisher:
     def _refresh_chunk(self, agent_ids: list[str], now: datetime, force: bool) -> int:
         outgoing: list[tuple[str, bytes]] = []
         with transaction(self._factory) as session:
-            agents = list(session.scalars(select(Agent).where(Agent.id.in_(agent_ids)).order_by(Agent.id)))
+            # Only what a manifest needs: an agent row also carries its last telemetry as JSON.
+            stmt = select(Agent).options(load_only(*MANIFEST_COLUMNS)).where(Agent.id.in_(agent_ids)).order_by(Agent.id)
+            agents = list(session.scalars(stmt))
             for agent, manifest in zip(
                 agents, next_manifests(session, agents, now, self.policy, force=force), strict=True
             ):

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from controller.db.models import Agent, Play, Schedule
 from controller.errors import InvalidInput
@@ -27,7 +27,7 @@ MAX_PAST = timedelta(minutes=1)
 
 def target_agents(session: Session, data: ScheduleCreate) -> list[Agent]:
     """The clusters a booking reaches: chosen clusters, else chosen villages, else the whole commune."""
-    stmt = select(Agent).where(Agent.commune_id == data.commune_id).order_by(Agent.id)
+    stmt = select(Agent).options(load_only(Agent.id)).where(Agent.commune_id == data.commune_id).order_by(Agent.id)
     if data.agent_ids:
         stmt = stmt.where(Agent.id.in_(data.agent_ids))
     elif data.village_ids:
