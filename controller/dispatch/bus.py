@@ -17,6 +17,8 @@ from protocol import MQTT_QOS, Channel, Topics
 log = logging.getLogger(__name__)
 
 INBOUND = (Channel.CONFIRMATIONS, Channel.STATE, Channel.TELEMETRY, Channel.SECURITY)
+MAX_INFLIGHT = 200
+"""QoS 1 publishes awaiting the broker's PUBACK at once; the rest wait in paho's queue."""
 
 
 class MqttBus:
@@ -36,13 +38,16 @@ class MqttBus:
         self.topics = topics
         self._on_message = on_message
         self._connected = threading.Event()
+        self._count_lock = threading.Lock()
+        self._published = 0
+        self._acknowledged = 0
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
             clean_session=False,
             protocol=mqtt.MQTTv311,
         )
-        self.client.max_inflight_messages_set(200)
+        self.client.max_inflight_messages_set(MAX_INFLIGHT)
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         user = username or self.address.username
         if user:
@@ -52,10 +57,17 @@ class MqttBus:
         self.client.on_connect = self._handle_connect
         self.client.on_disconnect = self._handle_disconnect
         self.client.on_message = self._handle_message
+        self.client.on_publish = self._handle_publish
 
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
+
+    @property
+    def unacknowledged(self) -> int:
+        """Publishes queued or in flight that the broker has not yet acknowledged."""
+        with self._count_lock:
+            return self._published - self._acknowledged
 
     def start(self, timeout: float = 15.0) -> None:
         self.client.connect_async(self.address.host, self.address.port, keepalive=30)
@@ -74,6 +86,8 @@ class MqttBus:
 
     def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> mqtt.MQTTMessageInfo:
         """Queue a QoS 1 publish; paho resends it after a reconnect."""
+        with self._count_lock:
+            self._published += 1  # before publishing: the PUBACK may arrive before publish() returns
         return self.client.publish(topic, payload, qos=MQTT_QOS, retain=retain)
 
     def _handle_connect(
@@ -102,6 +116,12 @@ class MqttBus:
         self._connected.clear()
         if reason.is_failure:
             log.warning("MQTT connection lost (%s); paho reconnects", reason)
+
+    def _handle_publish(
+        self, _client: mqtt.Client, _userdata: object, _mid: int, _reason: ReasonCode, _props: object
+    ) -> None:
+        with self._count_lock:
+            self._acknowledged += 1
 
     def _handle_message(self, _client: mqtt.Client, _userdata: object, msg: mqtt.MQTTMessage) -> None:
         try:

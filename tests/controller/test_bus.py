@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -93,6 +94,17 @@ def test_retained_signed_manifest_reaches_a_late_subscriber(bus: MqttBus, plain:
     msg = plain.received.get(timeout=10)
     assert msg.retain
     assert Verifier(signer.public_key, "cum-0").verify(msg.topic, msg.payload, now) == m
+
+
+def test_unacknowledged_counts_publishes_until_the_broker_acknowledges_them(bus: MqttBus, topic_root: str) -> None:
+    topics = Topics(topic_root)
+    infos = [bus.publish(topics.commands(f"cum-{i}"), b"x" * 100) for i in range(300)]  # beyond MAX_INFLIGHT
+    for info in infos:
+        info.wait_for_publish(10)
+    deadline = time.monotonic() + 10
+    while bus.unacknowledged and time.monotonic() < deadline:
+        time.sleep(0.01)  # on_publish runs on paho's thread just after wait_for_publish wakes
+    assert bus.unacknowledged == 0
 
 
 def test_malformed_messages_are_dropped_and_the_next_is_handled(
