@@ -322,6 +322,13 @@ class Agent:
             on_refused=self._refused,
             logger=self.log,
         )
+        now = self.clock.now()
+        for play_id, starts_at in store.armed_plays():
+            if starts_at > now:  # it was warming up; its instant is still ahead, so it plays as booked
+                store.disarm(play_id, now)
+            else:
+                self.log.warning("play %s was about to start when the agent stopped", play_id)
+                self._confirm(play_id, PlayStatus.FAILED, reason=INTERRUPTED)
         for play_id, source, status in store.unfinished_plays():
             # Never replay: a bulletin resumed or restarted mid-way would misstate what was heard.
             self.log.warning("play %s (%s, %s) was interrupted by a restart", play_id, source.value, status.value)
@@ -739,6 +746,8 @@ class Agent:
         resumed_after: str | None = None,
         preempted_played_s: float | None = None,
     ) -> bool:
+        if status is PlayStatus.ARMED:  # local only: no confirmation reports it
+            return self.store.arm(play.play_id, self.clock.now())
         return self._confirm(
             play.play_id,
             status,

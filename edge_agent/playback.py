@@ -75,6 +75,8 @@ class PlayItem:
     resumed_after: str | None = None
     """Set when this play was preempted under the `resume` policy and waits to be played again."""
     preempted_played_s: float | None = None
+    armed: bool = False
+    """Recorded as about to start (`PlayStatus.ARMED`)."""
 
     @property
     def rank(self) -> int:
@@ -336,6 +338,7 @@ class Playback:
                 self._end(first, PlayStatus.FAILED, f"amplifier-error: {exc}")
                 raise
             self._changed_state()
+            self._arm(first)
             # The kill switch cuts the warm-up short; an urgent item does not: the amp must warm up.
             await wait_until_or(self._clock, self._clock.now() + timedelta(seconds=self.warmup_s), self._kill)
             while item is not None:
@@ -352,12 +355,20 @@ class Playback:
             self._safe_power_off()
             self._changed_state()
 
+    def _arm(self, item: PlayItem) -> None:
+        """Record durably that a scheduled play is about to start, while the amplifier warms up, so
+        that at its instant the audio starts without waiting on the disk (see `edge_agent.state`)."""
+        if item.kind is ItemKind.SCHEDULED and item.play is not None and item.resumed_after is None and not item.armed:
+            self._report(item.play, PlayStatus.ARMED)
+            item.armed = True
+
     async def _perform(self, item: PlayItem) -> None:
         """Play one item and report it. Raises only CancelledError."""
         self._current = item
         try:
             if item.kind is ItemKind.SCHEDULED and item.play is not None and item.resumed_after is None:
                 # It was handed over a warm-up early; the kill switch or an urgent item ends the wait.
+                self._arm(item)
                 self._urgent.clear()
                 await wait_until_or(self._clock, item.play.starts_at, self._kill, self._urgent)
             if self._heap and self._heap[0][1].rank > item.rank and self._interrupt is None:

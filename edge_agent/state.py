@@ -5,6 +5,12 @@ replay guard), the confirmation outbox and a few settings. The one invariant tha
 a play's status and the confirmation that reports it are written in the same transaction, before
 anything is published. So after a crash the outbox re-sends exactly what the status says happened,
 and a play that reached `started` or a terminal status is never played again.
+
+A scheduled play is `armed` first, durably, while the amplifier warms up: at its instant the
+agent then starts the audio and records `started` without waiting for an fsync (see `_tx`). A
+play found armed after a restart whose instant has passed may have been heard, so it is
+reported interrupted and never replayed, like a `started` one; one whose instant is still ahead
+goes back to `downloaded` and plays as booked.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -65,10 +71,12 @@ CREATE TABLE IF NOT EXISTS settings (
 
 
 class PlayStatus(StrEnum):
-    """Where one play stands on this agent. The last four are also confirmation events."""
+    """Where one play stands on this agent. All but `pending` and `armed` are also confirmation events."""
 
     PENDING = "pending"
     DOWNLOADED = "downloaded"
+    ARMED = "armed"
+    """About to start: written during the warm-up, so the start itself needs no fsync."""
     STARTED = "started"
     FINISHED = "finished"
     FAILED = "failed"
@@ -83,10 +91,11 @@ TERMINAL = frozenset({PlayStatus.FINISHED, PlayStatus.FAILED, PlayStatus.SKIPPED
 _RANK = {
     PlayStatus.PENDING: 0,
     PlayStatus.DOWNLOADED: 1,
-    PlayStatus.STARTED: 2,
-    PlayStatus.FINISHED: 3,
-    PlayStatus.FAILED: 3,
-    PlayStatus.SKIPPED: 3,
+    PlayStatus.ARMED: 2,
+    PlayStatus.STARTED: 3,
+    PlayStatus.FINISHED: 4,
+    PlayStatus.FAILED: 4,
+    PlayStatus.SKIPPED: 4,
 }
 
 
@@ -247,14 +256,16 @@ class AgentStore:
 
         Returns False, writing nothing, when the play already stands at or past `status`:
         a play is confirmed `started` once and reaches exactly one terminal status.
-        Only `downloaded` is committed without an fsync (see `_tx`).
+        `downloaded`, and `started` after `armed`, are committed without an fsync (see `_tx`).
         """
-        with self._tx(durable=status is not PlayStatus.DOWNLOADED) as db:
-            row = db.execute("SELECT status FROM plays WHERE play_id = ?", (play_id,)).fetchone()
-            if row is None:
-                raise StoreError(f"play {play_id} is not registered")
-            if _RANK[status] <= _RANK[PlayStatus(row[0])]:
-                return False
+        row = self._db.execute("SELECT status FROM plays WHERE play_id = ?", (play_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"play {play_id} is not registered")
+        current = PlayStatus(row[0])
+        if _RANK[status] <= _RANK[current]:
+            return False
+        relaxed = status is PlayStatus.DOWNLOADED or (status is PlayStatus.STARTED and current is PlayStatus.ARMED)
+        with self._tx(durable=not relaxed) as db:  # one thread uses the store: the status read above holds
             db.execute(
                 "UPDATE plays SET status = ?, reason = ?, updated_at = ? WHERE play_id = ?",
                 (status.value, reason, _ts(now), play_id),
@@ -265,6 +276,35 @@ class AgentStore:
                     (confirmation.msg_id, play_id, confirmation.event.value, encode(confirmation), _ts(now)),
                 )
         return True
+
+    def arm(self, play_id: str, now: datetime) -> bool:
+        """Mark a play about to start, durably. False (writing nothing) if it is already armed or further on."""
+        with self._tx() as db:
+            row = db.execute("SELECT status FROM plays WHERE play_id = ?", (play_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"play {play_id} is not registered")
+            if _RANK[PlayStatus(row[0])] >= _RANK[PlayStatus.ARMED]:
+                return False
+            db.execute(
+                "UPDATE plays SET status = ?, updated_at = ? WHERE play_id = ?",
+                (PlayStatus.ARMED.value, _ts(now), play_id),
+            )
+        return True
+
+    def disarm(self, play_id: str, now: datetime) -> None:
+        """An armed play that never started goes back to `downloaded` (recovery, before its instant)."""
+        with self._tx(durable=False) as db:
+            db.execute(
+                "UPDATE plays SET status = ?, updated_at = ? WHERE play_id = ? AND status = ?",
+                (PlayStatus.DOWNLOADED.value, _ts(now), play_id, PlayStatus.ARMED.value),
+            )
+
+    def armed_plays(self) -> list[tuple[str, datetime]]:
+        """(play id, booked instant) of every armed play: for recovery at start."""
+        rows = self._db.execute(
+            "SELECT play_id, starts_at FROM plays WHERE status = ? ORDER BY starts_at", (PlayStatus.ARMED.value,)
+        ).fetchall()
+        return [(r[0], datetime.fromtimestamp(r[1], UTC)) for r in rows]
 
     def unfinished_plays(self) -> list[tuple[str, PlaySource, PlayStatus]]:
         """Plays that are neither terminal nor merely waiting in the manifest: for recovery at start.

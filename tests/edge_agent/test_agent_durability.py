@@ -115,6 +115,41 @@ async def test_a_play_cut_by_a_crash_is_reported_interrupted_and_not_replayed(
 
 
 @pytest.mark.asyncio
+async def test_an_armed_play_past_its_instant_after_a_crash_is_reported_interrupted_and_not_played(
+    make_config: ConfigFactory, make_rig: RigFactory, controller: ControllerSide, audio: Audio
+) -> None:
+    config = make_config()
+    play = make_play(audio, -2, duration_s=30)  # the agent died between arming it and (maybe) starting it
+    with AgentStore.in_dir(config.state_dir) as store:
+        store.save_manifest(make_manifest(config.agent_id, 1, [play]), b"raw", utcnow())
+        assert store.arm(play.play_id, utcnow())
+
+    rig = make_rig(config)
+    async with running(rig):
+        failed = await controller.wait_for_event(play.play_id, "failed")
+    assert failed.reason == "interrupted"
+    assert controller.events(play.play_id) == ["failed"]
+    assert rig.player.history == []
+
+
+@pytest.mark.asyncio
+async def test_an_armed_play_still_ahead_after_a_restart_plays_as_booked(
+    make_config: ConfigFactory, make_rig: RigFactory, controller: ControllerSide, audio: Audio
+) -> None:
+    config = make_config()
+    play = make_play(audio, 4, duration_s=1)  # the agent restarted during the warm-up, before the instant
+    with AgentStore.in_dir(config.state_dir) as store:
+        store.save_manifest(make_manifest(config.agent_id, 1, [play]), b"raw", utcnow())
+        assert store.arm(play.play_id, utcnow())
+
+    rig = make_rig(config)
+    async with running(rig):
+        await controller.wait_for_event(play.play_id, "finished")
+    assert controller.events(play.play_id)[-2:] == ["started", "finished"]
+    assert len(rig.player.history) == 1
+
+
+@pytest.mark.asyncio
 async def test_a_clean_stop_mid_play_reports_it_interrupted(
     make_config: ConfigFactory, make_rig: RigFactory, controller: ControllerSide, audio: Audio
 ) -> None:

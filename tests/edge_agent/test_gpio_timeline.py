@@ -54,6 +54,7 @@ class Bench:
     path: Path
     events: list[Event] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
+    armed: list[tuple[float, str]] = field(default_factory=list)
 
     @property
     def t(self) -> float:
@@ -64,7 +65,10 @@ class Bench:
         return self._start
 
     def report(self, play: ManifestPlay, status: PlayStatus, *, reason: str | None = None, **fields: Any) -> bool:
-        self.events.append(Event(self.t, play.play_id, status, reason, fields))
+        if status is PlayStatus.ARMED:  # local only, not a confirmation
+            self.armed.append((self.t, play.play_id))
+        else:
+            self.events.append(Event(self.t, play.play_id, status, reason, fields))
         return True
 
     def of(self, play: ManifestPlay) -> list[Event]:
@@ -171,6 +175,7 @@ async def test_amp_on_a_warm_up_before_the_instant_and_off_a_cooldown_after_the_
     await bench.to(18.0)
     assert not bench.amp.is_on
     started, finished = bench.of(play)
+    assert bench.armed == [(8.0, play.play_id)]  # recorded durably as the warm-up began, not at the instant
     assert (started.status, started.t) == (PlayStatus.STARTED, 10.0)
     assert (finished.status, finished.t) == (PlayStatus.FINISHED, 15.0)
     assert finished.fields["started_at"] == play.starts_at

@@ -27,8 +27,12 @@ class Recorder:
     events: list[tuple[str, PlayStatus, str | None]] = field(default_factory=list)
     amp: Amplifier | None = None
     amp_when_started: list[bool] = field(default_factory=list)
+    armed: list[str] = field(default_factory=list)
 
     def __call__(self, play: ManifestPlay, status: PlayStatus, *, reason: str | None = None, **_: Any) -> bool:
+        if status is PlayStatus.ARMED:  # local only, not a confirmation
+            self.armed.append(play.play_id)
+            return True
         if status is PlayStatus.STARTED and self.amp is not None:
             self.amp_when_started.append(self.amp.is_on)
         self.events.append((play.play_id, status, reason))

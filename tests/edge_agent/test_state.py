@@ -151,6 +151,37 @@ def test_only_harmless_writes_skip_the_fsync(tmp_path: Path, audio: Audio) -> No
         assert [e.msg_id for e in store.pending_confirmations()] == [started.msg_id, finished.msg_id]
 
 
+def test_an_armed_play_starts_without_an_fsync_and_is_found_by_recovery(tmp_path: Path, audio: Audio) -> None:
+    play = make_play(audio, 60)
+    with AgentStore.in_dir(tmp_path) as store:
+        store.save_manifest(make_manifest(AGENT, 1, [play]), b"raw", utcnow())
+        statements: list[str] = []
+        store._db.set_trace_callback(statements.append)
+        assert store.arm(play.play_id, utcnow())
+        assert not any("synchronous" in s for s in statements)  # arming is durable
+        assert not store.arm(play.play_id, utcnow())  # once
+        assert store.play_status(play.play_id) is PlayStatus.ARMED
+        assert store.armed_plays() == [(play.play_id, play.starts_at)]
+        assert store.pending_confirmations() == []  # no confirmation reports arming
+        statements.clear()
+        assert store.advance(play.play_id, PlayStatus.STARTED, confirmation(play.play_id, PlayEvent.STARTED), utcnow())
+        assert "PRAGMA synchronous=NORMAL" in statements  # the armed record already made it durable
+        assert store.armed_plays() == []
+        assert not store.arm(play.play_id, utcnow())  # a started play is never armed again
+
+
+def test_disarm_returns_a_play_to_downloaded_only_if_armed(tmp_path: Path, audio: Audio) -> None:
+    armed, started = make_play(audio, 60), make_play(audio, 61)
+    with AgentStore.in_dir(tmp_path) as store:
+        store.save_manifest(make_manifest(AGENT, 1, [armed, started]), b"raw", utcnow())
+        store.arm(armed.play_id, utcnow())
+        store.advance(started.play_id, PlayStatus.STARTED, confirmation(started.play_id, PlayEvent.STARTED), utcnow())
+        store.disarm(armed.play_id, utcnow())
+        store.disarm(started.play_id, utcnow())
+        assert store.play_status(armed.play_id) is PlayStatus.DOWNLOADED
+        assert store.play_status(started.play_id) is PlayStatus.STARTED
+
+
 def test_settings_persist(tmp_path: Path) -> None:
     with AgentStore.in_dir(tmp_path) as store:
         assert store.get_setting("volume") is None
