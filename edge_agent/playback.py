@@ -399,17 +399,30 @@ class Playback:
         assert item.play is not None and item.path is not None
         play = item.play
         started_at = now
-        if item.resumed_after is None and not self._report(play, PlayStatus.STARTED, started_at=started_at):
-            self.log.warning("play %s was already started or ended; not playing it again", play.play_id)
+        # An armed play starts its audio first and is recorded `started` just after (no fsync: the
+        # armed record is durable). Anything else is recorded durably before a sound is made.
+        armed_start = item.armed and item.resumed_after is None
+        if item.resumed_after is None and not armed_start and not self._start(play, started_at):
             return
         outcome: PlayOutcome | None = None
         error = ""
         self._set_playing(True)
+        playing: asyncio.Future[PlayOutcome] | None = None
         try:
-            fault_point(MID_PLAY)
-            outcome = await self._player.play(item.path, volume=volume, duration_s=play.duration_s)
+            if not armed_start:
+                fault_point(MID_PLAY)
+            playing = asyncio.ensure_future(self._player.play(item.path, volume=volume, duration_s=play.duration_s))
+            if armed_start:
+                await asyncio.sleep(0)  # the player's first step runs now: the audio is under way
+                if not self._start(play, started_at):
+                    playing.cancel()
+                    return
+                fault_point(MID_PLAY)
+            outcome = await playing
         except asyncio.CancelledError:
-            raise  # the play stays `started`; recovery at the next start reports it interrupted
+            if playing is not None:
+                playing.cancel()
+            raise  # the play stays `started` (or armed); recovery at the next start reports it interrupted
         except Exception as exc:
             self.log.exception("player failed on play %s", play.play_id)
             error = f"player-error: {type(exc).__name__}: {exc}"
@@ -448,6 +461,12 @@ class Playback:
             resumed_after=item.resumed_after,
             preempted_played_s=item.preempted_played_s,
         )
+
+    def _start(self, play: ManifestPlay, started_at: datetime) -> bool:
+        if self._report(play, PlayStatus.STARTED, started_at=started_at):
+            return True
+        self.log.warning("play %s was already started or ended; not playing it again", play.play_id)
+        return False
 
     def _refused_by_quiet_hours(self, item: PlayItem) -> bool:
         """Refuse (and report) a non-emergency item that would sound inside quiet hours."""
