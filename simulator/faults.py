@@ -15,7 +15,7 @@ Fault specs, as `loa sim` takes them (`parse_faults`)::
     KIND=TARGET[:KEY=VALUE]...
 
 TARGET is a fraction of the fleet (`0.1` or `10%`) or a comma-separated list of agent ids
-(`sim-0001,sim-0002`). Times are seconds after the fleet started; `for` takes `inf`.
+(`sim-0001,sim-0002`). Times are seconds after the fleet started; `for` and `down` take `inf`.
 
 ==================  ===================================  ==========================================
 kind                keys (default)                       what happens
@@ -28,8 +28,8 @@ kind                keys (default)                       what happens
                                                          PUBACK on the link is lost with the connection,
                                                          at most `times` times
 ``slow-download``   ``kbps`` (required)                  audio arrives at `kbps` kilobits per second
-``fail-download``   ``times`` (1, or ``always``),        a download is cut once it reaches `cut` of the
-                    ``cut`` (0.5)                        file; its resumption is cut at once too
+``fail-download``   ``times`` (1, or ``always``),        `times` downloads are cut where they reach `cut`
+                    ``cut`` (0.5)                        of the file (a resumption from there at once)
 ``skew``            ``offset`` (required, may be < 0)    the agent's clock is `offset` seconds ahead
 ``drift``           ``ppm`` (required, may be < 0)       the agent's clock gains `ppm` millionths
 ``play-error``      ``reason`` (device-unavailable),     the player fails as ALSA does: device-

@@ -1,18 +1,42 @@
-"""Many real edge agents in one asyncio loop, each with its own MockFactory and state directory."""
+"""Many real edge agents in one asyncio loop, each with its own MockFactory and state directory.
+
+With a `FaultPlan` in the spec, the agents it hits become faulty posts (`simulator.faults`): their
+traffic goes through their own `simulator.link.Link`, their clock is skewed, their player fails,
+and they crash and boot again on the same state directory. A fleet without faults has none of that.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from gpiozero.pins.mock import MockFactory
 
 from edge_agent import Agent, AgentConfig, VirtualPlayer
+from loa.broker_url import parse_broker_url
+from loa.clock import Clock, utcnow
+from simulator.faults import (
+    Crash,
+    Drop,
+    FailDownload,
+    FaultPlan,
+    FaultyPlayer,
+    Flap,
+    Offline,
+    PlayError,
+    PostFaults,
+    SlowDownload,
+)
+from simulator.link import Link, Outages, ViaLink
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +78,34 @@ class FleetSpec:
     credentials: Callable[[str], tuple[str, str]] | None = None
     quiet_hours: tuple[str, str] = ("21:00", "05:00")
     """The agents' own quiet hours (local start, end), as a real post's config sets them."""
+    late_grace_s: float = 60.0
+    """How late a play may still start; keep it equal to the controller's `play_grace_s`."""
+    reconnect_max_s: float = 60.0
+    """The agents' longest pause between attempts to reach the broker."""
+    faults: FaultPlan | None = None
+    """What goes wrong, and for whom (`simulator.faults`). None: every post is healthy."""
+
+
+@dataclass(eq=False)
+class _Post:
+    """One simulated post across its restarts: what a crash does not take away.
+
+    The state directory, the pins, the player (so its `history` covers every boot), the link and
+    the clock outlive a crash; the `Agent` and its task are new at each boot.
+    """
+
+    agent_id: str
+    index: int
+    player: VirtualPlayer
+    pins: MockFactory
+    http: httpx.AsyncClient
+    faults: PostFaults
+    link: Link | None = None
+    clock: Clock | None = None
+    faulty_player: FaultyPlayer | None = None
+    agent: Agent | None = None
+    task: asyncio.Task[None] | None = None
+    dead: bool = False
 
 
 class Fleet:
@@ -73,20 +125,28 @@ class Fleet:
         self.agents: list[Agent] = []
         self.players: dict[str, VirtualPlayer] = {}
         self.pin_factories: dict[str, MockFactory] = {}
+        self.links: dict[str, Link] = {}
+        """The faulty agents' links, by agent id."""
+        self._posts: dict[str, _Post] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._http: list[httpx.AsyncClient] = []
+        self._link_transports: list[httpx.AsyncHTTPTransport] = []
+        self._link_clients: list[httpx.AsyncClient] = []
+        self._fault_tasks: set[asyncio.Task[None]] = set()
+        self._epoch = 0.0
+        self._stopping = False
 
     def _listener(self, agent_id: str, event: str) -> None:
         self.progress.record(agent_id, event)
         if self._on_event:
             self._on_event(agent_id, event)
 
-    def _config(self, agent_id: str) -> AgentConfig:
+    def _config(self, agent_id: str, link: Link | None = None) -> AgentConfig:
         s = self.spec
         username, password = s.credentials(agent_id) if s.credentials else (None, None)
         return AgentConfig(
             agent_id=agent_id,
-            broker_url=s.broker_url,
+            broker_url=s.broker_url if link is None else _via(s.broker_url, link.broker_port),
             username=username,
             password=password,
             controller_public_key=s.public_key,
@@ -98,37 +158,168 @@ class Fleet:
             amplifier_cooldown_s=2.0 / s.speed,
             quiet_hours_start=s.quiet_hours[0],
             quiet_hours_end=s.quiet_hours[1],
+            late_grace_s=s.late_grace_s,
+            reconnect_max_s=s.reconnect_max_s,
         )
 
     async def start(self) -> None:
+        self._epoch = asyncio.get_running_loop().time()
+        booted = utcnow()
         # One HTTP client per group of agents. A single shared client's pool rescans every queued
         # request against every connection, which grew with the square of the fleet (benchmarks/README.md).
         groups = max(1, -(-len(self.agent_ids) // AGENTS_PER_HTTP_CLIENT))
         self._http = [httpx.AsyncClient(timeout=30) for _ in range(groups)]
-        for agent_id in self.agent_ids:
-            player = VirtualPlayer(speed=self.spec.speed)
-            pins = MockFactory()
-            agent = Agent(
-                self._config(agent_id),
-                player=player,
-                pin_factory=pins,
-                http=self._http[len(self.agents) // AGENTS_PER_HTTP_CLIENT],
-                listener=self._listener,
+        plan = self.spec.faults.assignments(self.agent_ids) if self.spec.faults else {}
+        for index, agent_id in enumerate(self.agent_ids):
+            post = _Post(
+                agent_id,
+                index,
+                VirtualPlayer(speed=self.spec.speed),
+                MockFactory(),
+                self._http[index // AGENTS_PER_HTTP_CLIENT],
+                PostFaults(plan.get(agent_id, [])),
             )
-            self.players[agent_id] = player
-            self.pin_factories[agent_id] = pins
+            if post.faults.rules:
+                await self._equip(post, booted)
+            self._posts[agent_id] = post
+            self.players[agent_id] = post.player
+            self.pin_factories[agent_id] = post.pins
+            self._boot(post)
+
+    def _boot(self, post: _Post) -> None:
+        """Start a new `Agent` for the post, on its state directory: at start, and after a crash."""
+        agent = Agent(
+            self._config(post.agent_id, post.link),
+            player=post.faulty_player or post.player,
+            pin_factory=post.pins,
+            clock=post.clock,
+            http=post.http,
+            listener=self._listener,
+        )
+        post.agent = agent
+        if post.index < len(self.agents):
+            self.agents[post.index] = agent
+        else:
             self.agents.append(agent)
-            self._tasks.append(asyncio.create_task(agent.run(), name=f"agent-{agent_id}"))
+        post.task = asyncio.create_task(agent.run(), name=f"agent-{post.agent_id}")
+        self._tasks.append(post.task)
 
     async def stop(self) -> None:
+        self._stopping = True
+        for task in self._fault_tasks:
+            task.cancel()
+        await asyncio.gather(*self._fault_tasks, return_exceptions=True)
         await asyncio.gather(*(a.stop() for a in self.agents), return_exceptions=True)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*(link.close() for link in self.links.values()), return_exceptions=True)
         for pins in self.pin_factories.values():
             pins.close()
-        await asyncio.gather(*(client.aclose() for client in self._http))
-        self._http = []
+        await asyncio.gather(*(client.aclose() for client in self._http + self._link_clients))
+        await asyncio.gather(*(transport.aclose() for transport in self._link_transports))
+        self._http, self._link_clients, self._link_transports = [], [], []
+
+    # -- faults ----------------------------------------------------------------------------------
+
+    async def _equip(self, post: _Post, booted: datetime) -> None:
+        """Give a faulty post its link, clock and player, and set its crash timers."""
+        faults = post.faults
+        if faults.needs_clock:
+            post.clock = faults.clock(since=booted)
+        if faults.needs_player:
+            post.faulty_player = FaultyPlayer(
+                post.player,
+                error=faults.first(PlayError),
+                cut_mid_play=faults.power_cut("play") is not None,
+                speed=self.spec.speed,
+                on_power_cut=lambda: self._power_cut(post, "play"),
+            )
+        if faults.needs_link:
+            await self._connect_link(post)
+        for crash in faults.all(Crash):
+            self._spawn(self._crash_at(post, crash), f"crash-{post.agent_id}")
+
+    async def _connect_link(self, post: _Post) -> None:
+        faults = post.faults
+        broker = parse_broker_url(self.spec.broker_url)
+        if broker.tls:
+            raise ValueError("link faults need a plain mqtt:// broker: the proxy cannot read or re-sign TLS")
+        downloads = bool(faults.all(SlowDownload) or faults.all(FailDownload) or faults.power_cut("download"))
+        http: tuple[str, int] | None = None
+        origin: tuple[str, str, int] | None = None
+        if self.spec.media_base_url:
+            url = httpx.URL(self.spec.media_base_url)
+            if url.scheme == "http":
+                port = url.port or 80
+                http, origin = (url.host, port), (url.scheme, url.host, port)
+        if downloads and http is None:
+            raise ValueError("download faults need an http:// media_base_url: the controller the audio comes from")
+        link = Link(
+            post.agent_id,
+            broker=(broker.host, broker.port),
+            http=http,
+            drop=faults.first(Drop),
+            slow=faults.first(SlowDownload),
+            fail=faults.first(FailDownload),
+            on_download_power_cut=(lambda: self._power_cut(post, "download")) if faults.power_cut("download") else None,
+        )
+        await link.open()
+        outages = Outages([*faults.all(Offline), *faults.all(Flap)])
+        if outages.windows or outages.flaps:
+            link.follow(outages, self._epoch)
+        if http is not None and origin is not None:
+            if len(self._link_clients) % AGENTS_PER_HTTP_CLIENT == 0:
+                self._link_transports.append(httpx.AsyncHTTPTransport())
+            post.http = httpx.AsyncClient(
+                transport=ViaLink(self._link_transports[-1], origin, link.http_port), timeout=30
+            )
+            self._link_clients.append(post.http)
+        post.link = self.links[post.agent_id] = link
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._fault_tasks.add(task)
+        task.add_done_callback(self._fault_tasks.discard)
+
+    async def _crash_at(self, post: _Post, crash: Crash) -> None:
+        await asyncio.sleep(max(0.0, self._epoch + crash.at - asyncio.get_running_loop().time()))
+        await self._crash(post, crash.down, "crash")
+
+    def _power_cut(self, post: _Post, during: str) -> None:
+        cut = post.faults.power_cut(during)
+        if cut is not None:
+            self._spawn(self._crash(post, cut.down, f"power cut mid-{during}"), f"power-cut-{post.agent_id}")
+
+    async def _crash(self, post: _Post, down_s: float, why: str) -> None:
+        """The post dies at once: links cut (no DISCONNECT: the broker publishes the Last Will), the
+        player silenced and the agent cancelled without `stop()`; it boots again `down_s` later."""
+        if post.dead or self._stopping:
+            return
+        post.dead = True
+        log.warning("[%s] %s: the post is down for %gs", post.agent_id, why, down_s)
+        self._listener(post.agent_id, "crashed")
+        if post.link is not None:
+            post.link.power_off()
+        if post.faulty_player is not None:
+            await post.faulty_player.power_off()
+        if post.task is not None:
+            post.task.cancel()
+            await asyncio.gather(post.task, return_exceptions=True)
+        if post.agent is not None:
+            post.agent.amplifier.close()  # the relay drops with the power; the next boot claims the pin
+        if not math.isfinite(down_s):
+            return
+        await asyncio.sleep(down_s)
+        if self._stopping:
+            return
+        if post.link is not None:
+            post.link.power_on()
+        if post.faulty_player is not None:
+            post.faulty_player.power_on()
+        post.dead = False
+        self._boot(post)
+        self._listener(post.agent_id, "rebooted")
 
     async def wait_for(self, milestone: str, count: int, timeout: float) -> bool:
         """Wait until `count` agents reached `milestone`; False on timeout."""
@@ -138,3 +329,10 @@ class Fleet:
                 return False
             await asyncio.sleep(0.05)
         return True
+
+
+def _via(broker_url: str, port: int) -> str:
+    """The broker URL with its host and port replaced by the link's proxy, keeping any login."""
+    parts = urlsplit(broker_url)
+    login, at, _ = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=f"{login}{at}127.0.0.1:{port}"))
