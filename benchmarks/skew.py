@@ -27,7 +27,7 @@ import multiprocessing
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,8 @@ STORM = {
     "body": "Bão số ba đang vào. Bà con khẩn trương chằng chống nhà cửa và di chuyển đến nơi an toàn.",
 }
 TARGET_P99_MS = 20.0
+EARLY = timedelta(seconds=1)
+"""How far before its instant a play may start and still count as that run's (a skew can be negative)."""
 
 
 @dataclass
@@ -151,17 +153,14 @@ def _scheduled(bench: BenchController, run: tuple[str, int]) -> dict[str, dateti
 
 
 def _skews(name: str, n: int, index: int, runs: list[dict[str, datetime]], results: dict[str, AgentResult]) -> Skew:
-    """Match each agent's plays to the run whose scheduled start is nearest, and keep run `index`'s."""
+    """Each agent's plays in run `index`: those that started after its `starts_at` (less `EARLY`) and
+    before the next run's. Runs follow one another: each begins only after the last one's plays finished."""
     skew = Skew(name, n, [], [])
-
-    def nearest(agent_id: str, started: datetime) -> int:
-        gaps = [abs((started - r[agent_id]).total_seconds()) if agent_id in r else float("inf") for r in runs]
-        return gaps.index(min(gaps))
-
     for agent_id, starts_at in runs[index].items():
+        later = [r[agent_id] for r in runs[index + 1 :] if agent_id in r]
+        until = min(later) - EARLY if later else datetime.max.replace(tzinfo=UTC)
         result = results.get(agent_id)
-        plays = result.plays if result else []
-        mine = [p.started for p in plays if nearest(agent_id, p.started) == index]
+        mine = [p.started for p in (result.plays if result else []) if starts_at - EARLY <= p.started < until]
         if mine:
             skew.skews.append((mine[0] - starts_at).total_seconds())
             skew.starts.append(mine[0])
@@ -195,7 +194,7 @@ async def _run_loa(bench: BenchController, n: int, speed: float, workdir: Path, 
                 out(f"  timeout: {name}: {pool.progress.events['finished'] - finished}/{n} plays finished")
             await asyncio.sleep(1.0)  # amplifiers cool down; stragglers' confirmations go out
         finished = pool.progress.events["finished"]
-        lead = 5 + n / 200
+        lead = 5 + n / 40  # room for every agent to fetch the audio first
         body = {
             "bulletin_id": normal["id"],
             "commune_id": commune_id,
