@@ -139,6 +139,7 @@ def run_province_slot(
         processes=processes,
         bulletin=bulletin,
         faults=plan,
+        fault_label="; ".join(faults) + f" (seed {seed})",
         lead_s=lead_s,
         data_dir=data_dir,
         progress_every_s=1.0 if layout.agents <= 1000 else 2.0,

@@ -84,6 +84,9 @@ class FleetSpec:
     """The agents' longest pause between attempts to reach the broker."""
     faults: FaultPlan | None = None
     """What goes wrong, and for whom (`simulator.faults`). None: every post is healthy."""
+    warmup_s: float | None = None
+    """Amplifier warm-up. None scales the real 1 s by `speed`; a province run keeps 1 s, because a
+    warm-up squeezed to 33 ms leaves a thousand agents on one core no time to arm their plays."""
 
 
 @dataclass(eq=False)
@@ -154,7 +157,7 @@ class Fleet:
             state_dir=s.state_root / agent_id,
             media_base_url=s.media_base_url,
             player="virtual",
-            amplifier_warmup_s=1.0 / s.speed,
+            amplifier_warmup_s=s.warmup_s if s.warmup_s is not None else 1.0 / s.speed,
             amplifier_cooldown_s=2.0 / s.speed,
             quiet_hours_start=s.quiet_hours[0],
             quiet_hours_end=s.quiet_hours[1],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import tempfile
 import time
 import uuid
@@ -34,6 +35,7 @@ from controller.services.bulletin_files import parse_bulletin_file
 from edge_agent.config import AgentConfig
 from loa.clock import utcnow
 from simulator.demo import submit_and_approve
+from simulator.faults import FaultPlan
 from simulator.fleet import FleetSpec
 from simulator.local import free_port, private_mosquitto, quiet_hours_away_from_now, throwaway_admin
 from simulator.pool import AgentResult, FleetPool
@@ -59,8 +61,9 @@ class SlotOptions:
     processes: int | None = None
     bulletin: Path | None = None
     """A bulletin file to render; None means short test audio."""
-    faults: Any = None
-    """A `simulator.faults.FaultPlan`, or None."""
+    faults: FaultPlan | None = None
+    fault_label: str = "none"
+    """How the faults were asked for, for the report."""
     lead_s: float | None = None
     data_dir: Path | None = None
     progress_every_s: float = 1.0
@@ -150,6 +153,20 @@ def _plays(controller: Controller, schedule_ids: list[int]) -> list[dict[str, An
         ]
 
 
+async def _wait_or_stall(pool: FleetPool, milestone: str, n: int, timeout: float, stall: float) -> bool:
+    """Wait until `n` agents reached `milestone`; give up after `timeout`, or after `stall` seconds without progress."""
+    deadline = time.monotonic() + timeout
+    last, since = -1, time.monotonic()
+    while (count := pool.progress.count(milestone)) < n:
+        now = time.monotonic()
+        if count != last:
+            last, since = count, now
+        if now > deadline or now - since > stall:
+            return False
+        await pool.wait_for(milestone, n, 0.2)
+    return True
+
+
 async def _run_slot(
     controller: Controller,
     api_base: str,
@@ -167,10 +184,11 @@ async def _run_slot(
     await pool.start()
     out(f"{n} agents started in {pool.processes} process(es) in {time.monotonic() - t:.1f}s; connecting ...")
     connect_timeout = 60 + n / 20
-    if not await pool.wait_for("connected", n, connect_timeout):
-        out(f"  only {pool.progress.count('connected')}/{n} connected after {connect_timeout:.0f}s; going on")
-    if not await pool.wait_for("manifest", n, connect_timeout):
-        out(f"  only {pool.progress.count('manifest')}/{n} have their first manifest; going on")
+    # Agents a fault keeps offline never connect: stop waiting once the count stops moving.
+    stall = 5.0 if opts.faults else connect_timeout
+    for milestone in ("connected", "manifest"):
+        if not await _wait_or_stall(pool, milestone, n, connect_timeout, stall):
+            out(f"  {pool.progress.count(milestone)}/{n} agents reached '{milestone}'; going on")
     out(f"  {pool.progress.count('connected')}/{n} connected in {time.monotonic() - t:.1f}s.")
     await pool.arm()
     embedded = controller.embedded_broker is not None
@@ -222,7 +240,9 @@ async def _run_slot(
             await asyncio.to_thread(controller.jobs.mark_missed)
             last_missed = now
         await asyncio.sleep(0.3)
+    t = time.monotonic()
     results = await pool.stop()
+    out(f"Agents stopped in {time.monotonic() - t:.1f}s.")
     return schedules, await asyncio.to_thread(_plays, controller, schedule_ids), results, booked_at, start_mono
 
 
@@ -280,9 +300,13 @@ def run_slot(
             speed=opts.speed,
             credentials=embedded.client_credentials if embedded else None,
             quiet_hours=quiet,
-            **({"faults": opts.faults} if opts.faults else {}),
+            # Fractions of the whole fleet, not of each worker's slice.
+            faults=opts.faults.resolve(seeded.agent_ids) if opts.faults else None,
+            warmup_s=1.0,
         )
-        pool = FleetPool(seeded.agent_ids, spec, processes=opts.processes)
+        # With faults, agents warn at every failed reconnect; the report is what matters then.
+        level = logging.ERROR if opts.faults else logging.WARNING
+        pool = FleetPool(seeded.agent_ids, spec, processes=opts.processes, worker_log_level=level)
         schedules, plays, results, booked_at, start_mono = asyncio.run(
             _run_slot(controller, base, admin, pool, seeded, layout, bulletin, opts, out)
         )
@@ -292,7 +316,7 @@ def run_slot(
             "player_speed": f"{opts.speed:g}x",
             "audio_s": round(bulletin["duration_s"], 1),
             "audio": opts.bulletin.name if opts.bulletin else "short test audio",
-            "faults": str(opts.faults) if opts.faults else "none",
+            "faults": opts.fault_label if opts.faults else "none",
         }
         report = build_report(plays=plays, results=results, booked_at=booked_at, start_at=start_mono, mode=mode)
         run = SlotRun(report, schedules, plays, results, base, admin, time.monotonic() - t0)
