@@ -218,6 +218,9 @@ async def test_exit_before_confirm_then_restart_sends_exactly_one_finished(
         "amplifier_warmup_s": 0.05,
         "amplifier_cooldown_s": 0.05,
         "telemetry_interval_s": 0,
+        # On, as on a post, but away from now: CI runs at any hour.
+        "quiet_hours_start": config.quiet_hours_start,
+        "quiet_hours_end": config.quiet_hours_end,
     }
     path = tmp_path / "agent.toml"
     path.write_text(agent_toml(values))
