@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response
-from sqlalchemy.orm import Session
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
 
 from controller.api.deps import ControllerDep, CurrentActor, SessionDep
 from controller.db.models import Agent
@@ -13,7 +14,7 @@ from controller.reports.periods import Period, PeriodKind
 from controller.reports.quarterly import broadcast_log, quarterly_report
 from controller.reports.summary import Dimension, ReportSummary, summarize
 from controller.schemas import AwareDatetime, BroadcastLogEntry, QuarterlyReport
-from controller.services.access import Actor, require_commune, visible_commune_ids
+from controller.services.access import require_commune, visible_commune_ids
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
@@ -32,36 +33,6 @@ def get_quarterly(
 
 
 def _summary(
-    session: Session,
-    actor: Actor,
-    timezone: str,
-    kind: PeriodKind,
-    year: int,
-    index: int,
-    group_by: Dimension,
-    commune_id: int | None,
-    agent_id: str | None,
-) -> ReportSummary:
-    if agent_id is not None:
-        agent = session.get(Agent, agent_id)
-        if agent is None:
-            raise NotFound(f"agent {agent_id} not found", "Không tìm thấy cụm loa.")
-        require_commune(session, actor, agent.commune_id)
-    if commune_id is not None:
-        require_commune(session, actor, commune_id)
-    return summarize(
-        session,
-        Period(kind, year, index),
-        timezone,
-        group_by,
-        visible_communes=visible_commune_ids(session, actor),
-        commune_id=commune_id,
-        agent_id=agent_id,
-    )
-
-
-@router.get("/summary")
-def get_summary(
     session: SessionDep,
     controller: ControllerDep,
     actor: CurrentActor,
@@ -72,29 +43,40 @@ def get_summary(
     commune_id: int | None = None,
     agent_id: str | None = None,
 ) -> ReportSummary:
+    """The summary the query asks for, within what the login may see: shared by the JSON, CSV and XLSX routes."""
+    if agent_id is not None:
+        agent = session.get(Agent, agent_id)
+        if agent is None:
+            raise NotFound(f"agent {agent_id} not found", "Không tìm thấy cụm loa.")
+        require_commune(session, actor, agent.commune_id)
+    if commune_id is not None:
+        require_commune(session, actor, commune_id)
+    return summarize(
+        session,
+        Period(kind, year, index),
+        controller.settings.timezone,
+        group_by,
+        visible_communes=visible_commune_ids(session, actor),
+        commune_id=commune_id,
+        agent_id=agent_id,
+    )
+
+
+SummaryDep = Annotated[ReportSummary, Depends(_summary)]
+
+
+@router.get("/summary")
+def get_summary(summary: SummaryDep) -> ReportSummary:
     """Planned against confirmed plays, minutes, bulletins and completion rate for a quarter, half-year or year.
 
     Rows are per commune, per topic or per cluster; `commune_id` or `agent_id` drills down.
     """
-    tz = controller.settings.timezone
-    return _summary(session, actor, tz, kind, year, index, group_by, commune_id, agent_id)
+    return summary
 
 
 @router.get("/summary.csv", response_class=Response)
-def get_summary_csv(
-    session: SessionDep,
-    controller: ControllerDep,
-    actor: CurrentActor,
-    year: int = Query(ge=2000, le=2100),
-    kind: PeriodKind = PeriodKind.QUARTER,
-    index: int = Query(default=1, ge=1, le=4),
-    group_by: Dimension = Dimension.COMMUNE,
-    commune_id: int | None = None,
-    agent_id: str | None = None,
-) -> Response:
+def get_summary_csv(summary: SummaryDep) -> Response:
     """The same figures as `/summary`, as CSV (UTF-8 with BOM)."""
-    tz = controller.settings.timezone
-    summary = _summary(session, actor, tz, kind, year, index, group_by, commune_id, agent_id)
     return Response(
         summary_csv(summary),
         media_type=CSV_MEDIA_TYPE,
@@ -103,20 +85,8 @@ def get_summary_csv(
 
 
 @router.get("/summary.xlsx", response_class=Response)
-def get_summary_xlsx(
-    session: SessionDep,
-    controller: ControllerDep,
-    actor: CurrentActor,
-    year: int = Query(ge=2000, le=2100),
-    kind: PeriodKind = PeriodKind.QUARTER,
-    index: int = Query(default=1, ge=1, le=4),
-    group_by: Dimension = Dimension.COMMUNE,
-    commune_id: int | None = None,
-    agent_id: str | None = None,
-) -> Response:
+def get_summary_xlsx(summary: SummaryDep) -> Response:
     """The same figures as `/summary`, as an Excel workbook."""
-    tz = controller.settings.timezone
-    summary = _summary(session, actor, tz, kind, year, index, group_by, commune_id, agent_id)
     return Response(
         summary_xlsx(summary),
         media_type=XLSX_MEDIA_TYPE,

@@ -21,8 +21,8 @@ from controller.audio.engine import (
     EngineUnavailable,
     Synthesis,
     Voice,
+    check_text,
     check_voice_engine,
-    empty_text,
 )
 from controller.audio.ffmpeg import decode_to_pcm
 from controller.errors import AudioError
@@ -35,7 +35,6 @@ VOICES = {"vi-VN-HoaiMyNeural": "giọng nữ, miền Bắc", "vi-VN-NamMinhNeur
 SAMPLE_RATE = 24000  # edge-tts always sends 24 kHz, 48 kbps, mono MP3
 RATE_RANGE = (60, 240)  # words a minute as for espeak-ng: half to twice the default speed
 PITCH_RANGE = (0, 100)  # as for espeak-ng; 50 is the voice's own pitch
-MAX_TEXT_CHARS = 50_000
 CHUNK_BYTES = 2000  # UTF-8 bytes a request; edge-tts's own limit is 4096 after XML escaping
 CHUNK_TIMEOUT_S = 30.0
 ATTEMPTS = 3
@@ -155,15 +154,7 @@ class EdgeTtsEngine:
         self.concurrency = min(MAX_CONCURRENCY, max(1, concurrency))
 
     def synthesize(self, text: str, voice: Voice) -> Synthesis:
-        text = text.replace("\x00", " ").strip()
-        if not text:
-            raise empty_text()
-        if len(text) > MAX_TEXT_CHARS:
-            raise AudioError(
-                f"text too long for one synthesis: {len(text)} > {MAX_TEXT_CHARS} characters",
-                f"Bản tin quá dài ({len(text)} ký tự). Hãy chia thành nhiều bản tin, "
-                f"mỗi bản dưới {MAX_TEXT_CHARS} ký tự.",
-            )
+        text = check_text(text)
         check_voice_engine(self.name, voice)
         if voice.name not in VOICES:
             raise AudioError(

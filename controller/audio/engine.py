@@ -59,9 +59,26 @@ class TtsEngine(Protocol):
     def synthesize(self, text: str, voice: Voice) -> Synthesis: ...
 
 
+MAX_TEXT_CHARS = 50_000
+"""About 40 minutes of speech: longer text in one synthesis is a mistake (and would hold espeak's lock)."""
+
+
 def empty_text() -> AudioError:
     """The error every engine raises for text with nothing to read."""
     return AudioError("nothing to synthesise: empty text", "Bản tin không có nội dung để đọc.")
+
+
+def check_text(text: str) -> str:
+    """What every engine does first: drop NUL bytes and outer space, refuse empty or overlong text."""
+    text = text.replace("\x00", " ").strip()
+    if not text:
+        raise empty_text()
+    if len(text) > MAX_TEXT_CHARS:
+        raise AudioError(
+            f"text too long for one synthesis: {len(text)} > {MAX_TEXT_CHARS} characters",
+            f"Bản tin quá dài ({len(text)} ký tự). Hãy chia thành nhiều bản tin, mỗi bản dưới {MAX_TEXT_CHARS} ký tự.",
+        )
+    return text
 
 
 def check_voice_engine(engine: str, voice: Voice) -> None:

@@ -6,7 +6,7 @@ import ctypes
 import threading
 from typing import Any, ClassVar
 
-from controller.audio.engine import Synthesis, Voice, check_voice_engine, empty_text
+from controller.audio.engine import Synthesis, Voice, check_text, check_voice_engine
 from controller.errors import AudioError
 
 VOICES = {"vi": "miền Bắc", "vi-vn-x-central": "miền Trung", "vi-vn-x-south": "miền Nam"}
@@ -14,7 +14,6 @@ VOICES = {"vi": "miền Bắc", "vi-vn-x-central": "miền Trung", "vi-vn-x-sout
 
 RATE_RANGE = (80, 450)  # espeak-ng clamps outside this; we refuse instead, so a typo is not silently fixed
 PITCH_RANGE = (0, 100)
-MAX_TEXT_CHARS = 50_000  # about 40 minutes of speech; longer text is a mistake, and would hold the lock
 
 # From espeak-ng's speak_lib.h.
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -115,15 +114,7 @@ class EspeakEngine:
     name = "espeak-ng"
 
     def synthesize(self, text: str, voice: Voice) -> Synthesis:
-        text = text.replace("\x00", " ").strip()
-        if not text:
-            raise empty_text()
-        if len(text) > MAX_TEXT_CHARS:
-            raise AudioError(
-                f"text too long for one synthesis: {len(text)} > {MAX_TEXT_CHARS} characters",
-                f"Bản tin quá dài ({len(text)} ký tự). Hãy chia thành nhiều bản tin, "
-                f"mỗi bản dưới {MAX_TEXT_CHARS} ký tự.",
-            )
+        text = check_text(text)
         check_voice_engine(self.name, voice)
         if voice.name not in VOICES:
             raise _no_voice(voice.name)

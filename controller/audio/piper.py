@@ -23,13 +23,12 @@ from controller.audio.engine import (
     EngineUnavailable,
     Synthesis,
     Voice,
+    check_text,
     check_voice_engine,
-    empty_text,
 )
 from controller.errors import AudioError
 
 RATE_RANGE = (60, 240)
-MAX_TEXT_CHARS = 50_000
 SECONDS_PER_CHAR = 0.05  # a generous time limit: Piper on a Raspberry Pi 4 speaks at about 2-5x real time
 MIN_TIMEOUT_S = 30.0
 
@@ -86,14 +85,7 @@ class PiperEngine:
         return found
 
     def synthesize(self, text: str, voice: Voice) -> Synthesis:
-        text = " ".join(text.replace("\x00", " ").split())  # one line: piper reads a sentence per line
-        if not text:
-            raise empty_text()
-        if len(text) > MAX_TEXT_CHARS:
-            raise AudioError(
-                f"text too long for one synthesis: {len(text)} > {MAX_TEXT_CHARS} characters",
-                f"Bản tin quá dài ({len(text)} ký tự). Hãy chia thành nhiều bản tin.",
-            )
+        text = " ".join(check_text(text).split())  # one line: piper reads a sentence per line
         check_voice_engine(self.name, voice)
         if not RATE_RANGE[0] <= voice.rate_wpm <= RATE_RANGE[1]:
             raise AudioError(
