@@ -7,8 +7,9 @@
 #  5. start `loa agent` from the agent-only venv (mock GPIO, virtual player) and wait until the controller
 #     lists it online; print the agent's RSS.
 # Not covered here: a clean Debian image (this reuses the host's Python and packages), systemd, chrony, ALSA
-# hardware, a real GPIO header. Steps 3-5 need the dev venv (.venv) for the controller; skip them with
-# AGENT_ONLY=1.
+# hardware, a real GPIO header. scripts/check-agent-install-debian.sh follows the guide itself in a clean
+# Debian 12 chroot (as root; tests/install runs it). Steps 3-5 need the dev venv (.venv) for the controller;
+# skip them with AGENT_ONLY=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
