@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ from controller.services.confirmations import ingest, play_event_row
 from loa.clock import utcnow
 from protocol import Confirmation
 from protocol import PlayEvent as Event
-from protocol.messages import AgentMessage
+from protocol.messages import AgentMessage, replace
 
 POSTGRES_ADMIN_URL = os.environ.get("LOA_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 EVENTS = (Event.DOWNLOADED, Event.STARTED, Event.FINISHED)
@@ -126,13 +126,14 @@ def seed(factory: sessionmaker[Session], count: int) -> list[Confirmation]:
     confirmations: list[Confirmation] = []
     for row in rows:
         start = row["starts_at"]
+        assert isinstance(start, datetime)
         for event in EVENTS:
             finished = event is Event.FINISHED
             confirmations.append(
                 Confirmation(
-                    agent_id=row["agent_id"],
+                    agent_id=str(row["agent_id"]),
                     at=start + timedelta(seconds=9.3 if finished else 0),
-                    play_id=row["id"],
+                    play_id=str(row["id"]),
                     event=event,
                     started_at=start if event is not Event.DOWNLOADED else None,
                     ended_at=start + timedelta(seconds=9.3) if finished else None,
@@ -183,7 +184,7 @@ def run_backend(backend: str, engine: Engine, count: int, batch_size: int) -> Ba
     baseline_s = timed(baseline)
     loa_s = timed(lambda: loa("first", confirmations))
     loa("redelivered", confirmations)
-    rebuilt = [c.model_copy(update={"msg_id": uuid.uuid4().hex}) for c in confirmations]
+    rebuilt = [replace(c, msg_id=uuid.uuid4().hex) for c in confirmations]
     loa("rebuilt", rebuilt)
     with factory() as session:
         rows_after = int(session.scalar(select(func.count()).select_from(PlayEvent)) or 0)

@@ -691,7 +691,7 @@ class Agent:
             self._emit("reload-failed")
             return False
         old = self.config
-        changed = {k for k in type(old).model_fields if getattr(old, k) != getattr(new, k)}
+        changed = {k for k in old.__struct_fields__ if getattr(old, k) != getattr(new, k)}
         if changed & RESTART_KEYS:
             self.log.warning("reload-config: %s need a restart; restarting", ", ".join(sorted(changed & RESTART_KEYS)))
             self.restart_requested = True

@@ -6,34 +6,41 @@ import logging
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+import msgspec
+from msgspec import Meta
+from msgspec.structs import force_setattr
+from nacl.signing import VerifyKey
 
 from edge_agent.errors import ConfigError
 from edge_agent.quiet import QuietHours, parse_hhmm
 from loa.broker_url import BrokerAddress, parse_broker_url
+from protocol.codec import describe
 from protocol.errors import ProtocolError
 from protocol.signing import decode_public_key
 from protocol.topics import Topics, check_agent_id
 
 log = logging.getLogger(__name__)
 
+DEFAULT_LATE_GRACE_S = 60.0
+
 PLACEHOLDER_PREFIX = "REPLACE-WITH"
 """The example file's placeholders. A config still holding one is refused: there are no default secrets."""
 
 
-class AgentConfig(BaseModel):
-    """Everything one agent needs to know. Unknown keys are refused, so typos never pass silently."""
+class AgentConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Everything one agent needs to know. Unknown keys are refused, so typos never pass silently.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    `config_from_mapping` (and `load_config`) check every type and range; constructing one in code
+    runs the cross-field checks in `__post_init__` and turns path strings into `Path`s.
+    """
 
     agent_id: str
     broker_url: str
     username: str | None = None
-    password: str | None = Field(default=None, repr=False)
+    password: str | None = None
     password_file: Path | None = None
     """A file holding only the MQTT password, mode 0600; the agent refuses one others can read."""
     ca_file: Path | None = None
@@ -47,23 +54,23 @@ class AgentConfig(BaseModel):
     media_base_url: str | None = None
     """Base for relative `audio_url`s in manifests, e.g. `http://controller:8000`."""
 
-    amplifier_pin: int = Field(default=17, ge=0, le=63)
+    amplifier_pin: Annotated[int, Meta(ge=0, le=63)] = 17
     amplifier_active_high: bool = False
     """False suits the common low-trigger relay boards: the pin is pulled low to switch the amp on."""
-    amplifier_warmup_s: float = Field(default=1.0, ge=0, le=60)
-    amplifier_cooldown_s: float = Field(default=2.0, ge=0, le=600)
-    status_led_pin: int | None = Field(default=None, ge=0, le=63)
+    amplifier_warmup_s: Annotated[float, Meta(ge=0, le=60)] = 1.0
+    amplifier_cooldown_s: Annotated[float, Meta(ge=0, le=600)] = 2.0
+    status_led_pin: Annotated[int, Meta(ge=0, le=63)] | None = None
     """The status LED: steady when online and idle, fast blink while playing, slow blink offline,
     double flash on error. None: no LED."""
     status_led_active_high: bool = True
-    stop_button_pin: int | None = Field(default=None, ge=0, le=63)
+    stop_button_pin: Annotated[int, Meta(ge=0, le=63)] | None = None
     """A local stop button, the physical kill switch: silences the amplifier at once. None: no button."""
     stop_button_pull_up: bool = True
     """True for a button wired between the pin and ground (the usual way)."""
 
-    volume: int = Field(default=80, ge=0, le=100)
+    volume: Annotated[int, Meta(ge=0, le=100)] = 80
     player: Literal["alsa", "virtual"] = "alsa"
-    alsa_device: str = Field(default="default", min_length=1)
+    alsa_device: Annotated[str, Meta(min_length=1)] = "default"
     player_command: tuple[str, ...] | None = None
     """Overrides the decoder command; see `AlsaPlayer` for the placeholders."""
 
@@ -73,124 +80,54 @@ class AgentConfig(BaseModel):
     timezone: str = "Asia/Ho_Chi_Minh"
     """The IANA zone quiet hours are read in."""
 
-    cache_max_bytes: int = Field(default=1024 * 1024 * 1024, ge=1024 * 1024)
+    cache_max_bytes: Annotated[int, Meta(ge=1024 * 1024)] = 1024 * 1024 * 1024
     """Upper bound of the media cache. Least recently used audio goes first; audio an upcoming play needs never goes."""
-    prefetch_window_s: float = Field(default=72 * 3600.0, ge=0)
+    prefetch_window_s: Annotated[float, Meta(ge=0)] = 72 * 3600.0
     """Audio is fetched as soon as its play starts within this many seconds. 0: only at the play's warm-up."""
 
-    keepalive_s: int = Field(default=30, ge=5, le=3600)
-    reconnect_max_s: float = Field(default=60.0, gt=0, le=3600)
-    late_grace_s: float = Field(default=60.0, ge=0, le=3600)
+    keepalive_s: Annotated[int, Meta(ge=5, le=3600)] = 30
+    reconnect_max_s: Annotated[float, Meta(gt=0, le=3600)] = 60.0
+    late_grace_s: Annotated[float, Meta(ge=0, le=3600)] = DEFAULT_LATE_GRACE_S
     """A play that cannot start within this long after its `starts_at` is skipped as late."""
-    download_attempts: int = Field(default=3, ge=1, le=20)
-    telemetry_interval_s: float = Field(default=300.0, ge=0)
+    download_attempts: Annotated[int, Meta(ge=1, le=20)] = 3
+    telemetry_interval_s: Annotated[float, Meta(ge=0)] = 300.0
     """Seconds between telemetry messages; 0 turns telemetry off."""
-    security_events_burst: int = Field(default=10, ge=1, le=1000)
-    security_events_per_minute: float = Field(default=6.0, gt=0, le=600)
+    security_events_burst: Annotated[int, Meta(ge=1, le=1000)] = 10
+    security_events_per_minute: Annotated[float, Meta(gt=0, le=600)] = 6.0
     """Rejected messages are reported at most at this rate after a burst; the rest are counted and the
     count rides on the next event sent, so a flood cannot flood the controller or the 4G bill."""
     reboot_command: tuple[str, ...] = ("systemctl", "reboot")
     """Run on an admin-signed reboot command, after a clean shutdown."""
 
-    @field_validator("password")
-    @classmethod
-    def _password(cls, value: str | None) -> str | None:
-        if value is not None and (not value.strip() or value.startswith(PLACEHOLDER_PREFIX)):
-            raise ValueError("is empty or still the example's placeholder; there is no default password")
-        return value
-
-    @field_validator("quiet_hours_start", "quiet_hours_end")
-    @classmethod
-    def _hhmm(cls, value: str) -> str:
-        parse_hhmm(value)
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (expected e.g. Asia/Ho_Chi_Minh)") from None
-        return value
-
-    @field_validator("reboot_command")
-    @classmethod
-    def _reboot_command(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if not value:
-            raise ValueError("must be a non-empty list of arguments")
-        return value
-
-    @model_validator(mode="after")
-    def _pins_differ(self) -> AgentConfig:
-        pins: list[tuple[str, int | None]] = [
-            ("amplifier_pin", self.amplifier_pin),
-            ("status_led_pin", self.status_led_pin),
-            ("stop_button_pin", self.stop_button_pin),
-        ]
+    def __post_init__(self) -> None:
+        for key in _PATH_KEYS:
+            value = getattr(self, key)
+            if isinstance(value, str):
+                force_setattr(self, key, Path(value))
+        for key, check in _CHECKS:
+            value = getattr(self, key)
+            if value is not None:
+                problem = check(value)
+                if problem:
+                    raise ValueError(f"{key}: {problem}")
+        if self.password is not None and self.password_file is not None:
+            raise ValueError("password_file: give either password or password_file, not both")
         used: dict[int, str] = {}
-        for key, pin in pins:
+        for key in ("amplifier_pin", "status_led_pin", "stop_button_pin"):
+            pin = getattr(self, key)
             if pin is None:
                 continue
             if pin in used:
                 raise ValueError(f"{key}: GPIO {pin} is already the {used[pin]}")
             used[pin] = key
-        if self.password is not None and self.password_file is not None:
-            raise ValueError("password_file: give either password or password_file, not both")
-        return self
 
-    @field_validator("agent_id")
-    @classmethod
-    def _agent_id(cls, value: str) -> str:
-        try:
-            return check_agent_id(value)
-        except ProtocolError as exc:
-            raise ValueError(str(exc)) from None
-
-    @field_validator("broker_url")
-    @classmethod
-    def _broker_url(cls, value: str) -> str:
-        parse_broker_url(value)  # BrokerUrlError is a ValueError
-        return value
-
-    @field_validator("controller_public_key", "admin_public_key")
-    @classmethod
-    def _public_key(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            decode_public_key(value)
-        except ProtocolError as exc:
-            raise ValueError(str(exc)) from None
-        return value.strip()
-
-    @field_validator("topic_root")
-    @classmethod
-    def _topic_root(cls, value: str) -> str:
-        try:
-            Topics(value)
-        except ProtocolError as exc:
-            raise ValueError(str(exc)) from None
-        return value
-
-    @field_validator("media_base_url")
-    @classmethod
-    def _media_base_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
-        return value
-
-    @field_validator("player_command")
-    @classmethod
-    def _player_command(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        if value is not None and (not value or "{file}" not in " ".join(value)):
-            raise ValueError("must be a non-empty list of arguments containing {file}")
-        return value
+    def __repr__(self) -> str:
+        fields = ", ".join(
+            f"{k}={'***' if k == 'password' and v is not None else repr(v)}"
+            for k in self.__struct_fields__
+            if (v := getattr(self, k)) is not None
+        )
+        return f"AgentConfig({fields})"
 
     @property
     def broker(self) -> BrokerAddress:
@@ -208,11 +145,11 @@ class AgentConfig(BaseModel):
         )
 
     @property
-    def public_key(self) -> Ed25519PublicKey:
+    def public_key(self) -> VerifyKey:
         return decode_public_key(self.controller_public_key)
 
     @property
-    def admin_key(self) -> Ed25519PublicKey | None:
+    def admin_key(self) -> VerifyKey | None:
         return decode_public_key(self.admin_public_key) if self.admin_public_key else None
 
     @property
@@ -223,6 +160,86 @@ class AgentConfig(BaseModel):
     def media_dir(self) -> Path:
         """Where downloaded audio is cached, named by SHA-256."""
         return self.state_dir / "media"
+
+
+_PATH_KEYS = ("state_dir", "password_file", "ca_file")
+
+
+def _protocol_check(check: Any) -> Any:
+    def run(value: str) -> str | None:
+        try:
+            check(value)
+        except ProtocolError as exc:
+            return str(exc)
+        return None
+
+    return run
+
+
+def _check_password(value: str) -> str | None:
+    if not value.strip() or value.startswith(PLACEHOLDER_PREFIX):
+        return "is empty or still the example's placeholder; there is no default password"
+    return None
+
+
+def _check_hhmm(value: str) -> str | None:
+    try:
+        parse_hhmm(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _check_timezone(value: str) -> str | None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"unknown time zone {value!r} (expected e.g. Asia/Ho_Chi_Minh)"
+    return None
+
+
+def _check_broker_url(value: str) -> str | None:
+    try:
+        parse_broker_url(value)
+    except ValueError as exc:  # BrokerUrlError is a ValueError
+        return str(exc)
+    return None
+
+
+def _check_http_url(value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"must be an http:// or https:// URL, got {value!r}"
+    return None
+
+
+def _check_reboot_command(value: tuple[str, ...]) -> str | None:
+    return None if value else "must be a non-empty list of arguments"
+
+
+def _check_player_command(value: tuple[str, ...]) -> str | None:
+    if not value or "{file}" not in " ".join(value):
+        return "must be a non-empty list of arguments containing {file}"
+    return None
+
+
+_CHECKS: tuple[tuple[str, Any], ...] = (
+    ("agent_id", _protocol_check(check_agent_id)),
+    ("broker_url", _check_broker_url),
+    ("password", _check_password),
+    ("controller_public_key", _protocol_check(decode_public_key)),
+    ("admin_public_key", _protocol_check(decode_public_key)),
+    ("topic_root", _protocol_check(Topics)),
+    ("media_base_url", _check_http_url),
+    ("player_command", _check_player_command),
+    ("quiet_hours_start", _check_hhmm),
+    ("quiet_hours_end", _check_hhmm),
+    ("timezone", _check_timezone),
+    ("reboot_command", _check_reboot_command),
+)
+"""Checks beyond type and range, each returning a problem or None; `__post_init__` runs them in order."""
 
 
 def read_secret_file(path: Path, key: str) -> str:
@@ -240,21 +257,35 @@ def read_secret_file(path: Path, key: str) -> str:
 
 
 def config_from_mapping(data: Mapping[str, Any], *, source: str = "agent config") -> AgentConfig:
-    """Validate a mapping into an `AgentConfig`, raising `ConfigError` that names the bad key."""
+    """Validate a mapping into an `AgentConfig`, raising `ConfigError` that names every bad key."""
+    problems = _key_problems(data)
+    if problems:
+        raise ConfigError(f"{source}: " + "; ".join(problems))
     try:
-        return AgentConfig.model_validate(dict(data))
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err.get("loc", ())) or "<root>"
-            if err.get("type") == "extra_forbidden":
-                problems.append(f"{key}: unknown key")
-            elif err.get("type") == "missing":
-                problems.append(f"{key}: required key is missing")
-            else:
-                msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-                problems.append(msg if key == "<root>" else f"{key}: {msg}")
-        raise ConfigError(f"{source}: " + "; ".join(problems)) from None
+        config: AgentConfig = msgspec.convert(dict(data), AgentConfig, dec_hook=_decode_path)
+    except msgspec.ValidationError as exc:  # the checks across keys in __post_init__
+        raise ConfigError(f"{source}: {describe(exc)}") from None
+    return config
+
+
+def _key_problems(data: Mapping[str, Any]) -> list[str]:
+    """Unknown keys, missing keys and each key's type or range, all at once, so one edit fixes them all."""
+    fields = {f.name: f for f in msgspec.structs.fields(AgentConfig)}
+    problems = [f"{key}: unknown key" for key in data if key not in fields]
+    problems += [f"{name}: required key is missing" for name, f in fields.items() if f.required and name not in data]
+    for key, value in data.items():
+        if key in fields:
+            try:
+                msgspec.convert(value, fields[key].type, dec_hook=_decode_path)
+            except msgspec.ValidationError as exc:
+                problems.append(f"{key}: {describe(exc)}")
+    return problems
+
+
+def _decode_path(type_: type, value: Any) -> Any:
+    if type_ is Path and isinstance(value, str):
+        return Path(value)
+    raise TypeError(f"expected a path, got {type(value).__name__}")
 
 
 def load_config(path: Path | str) -> AgentConfig:

@@ -27,7 +27,7 @@ from pathlib import Path
 from edge_agent.errors import StoreError
 from edge_agent.faults import MID_WRITE, fault_point
 from protocol.codec import encode
-from protocol.messages import Confirmation, ManifestPlay, ScheduleManifest
+from protocol.messages import Confirmation, ManifestPlay, ScheduleManifest, decode_as
 
 SCHEMA_VERSION = 1
 SEEN_RETENTION = timedelta(days=1)
@@ -205,7 +205,7 @@ class AgentStore:
         row = self._db.execute("SELECT revision, raw, payload FROM manifest WHERE id = 1").fetchone()
         if row is None:
             return None
-        return StoredManifest(int(row[0]), bytes(row[1]), ScheduleManifest.model_validate_json(row[2]))
+        return StoredManifest(int(row[0]), bytes(row[1]), decode_as(row[2], ScheduleManifest))
 
     def save_manifest(self, manifest: ScheduleManifest, raw: bytes, now: datetime) -> None:
         """Make `manifest` the current one and register its plays as pending (known plays keep their status)."""
@@ -214,7 +214,7 @@ class AgentStore:
                 "INSERT INTO manifest (id, revision, raw, payload, received_at) VALUES (1, ?, ?, ?, ?)"
                 " ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, raw = excluded.raw,"
                 " payload = excluded.payload, received_at = excluded.received_at",
-                (manifest.revision, raw, manifest.model_dump_json(), _ts(now)),
+                (manifest.revision, raw, encode(manifest).decode(), _ts(now)),
             )
             for play in manifest.plays:
                 self._insert_play(play, PlaySource.MANIFEST, now)

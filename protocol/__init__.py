@@ -1,6 +1,7 @@
 """The loa-xa MQTT wire contract, v1: topics, messages, signing. See docs/protocol.md.
 
-Imports only the standard library, pydantic and cryptography, so both sides can use it.
+Imports only the standard library, msgspec and PyNaCl (cryptography only to read and write the
+controller's PEM key file), so both sides can use it and the agent stays small.
 """
 
 from protocol.codec import decode_agent_message, encode

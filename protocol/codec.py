@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
-from pydantic import TypeAdapter, ValidationError
+import msgspec
 
 from protocol.errors import ProtocolError
-from protocol.messages import AgentMessage, AgentMessageUnion, WireModel
+from protocol.messages import AgentMessage, AgentMessageUnion, WireModel, to_json
 
-_agent_adapter: TypeAdapter[AgentMessage] = TypeAdapter(AgentMessageUnion)
+_agent_decoder = msgspec.json.Decoder(AgentMessageUnion)
 
 
 def encode(message: WireModel) -> bytes:
-    """JSON bytes of any wire model."""
-    return message.model_dump_json().encode("utf-8")
+    """JSON bytes of any wire model, checked to be valid v1 (ProtocolError otherwise)."""
+    try:
+        return to_json(message)
+    except ValueError as exc:
+        raise ProtocolError(str(exc)) from None
 
 
 def decode_agent_message(data: bytes) -> AgentMessage:
     """Parse one agent message, raising ProtocolError with the first problem on bad input."""
     try:
-        return _agent_adapter.validate_json(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err.get("loc", ()))
-        raise ProtocolError(f"invalid agent message at {loc or '<root>'}: {err.get('msg')}") from None
+        message: AgentMessage = _agent_decoder.decode(data)
+    except msgspec.ValidationError as exc:
+        raise ProtocolError(f"invalid agent message: {describe(exc)}") from None
+    except msgspec.DecodeError as exc:
+        raise ProtocolError(f"invalid agent message: not JSON ({exc})") from None
+    return message
+
+
+def describe(exc: msgspec.MsgspecError) -> str:
+    """msgspec's error as `path: problem`, e.g. `plays[0].sha256: Expected str matching ...`."""
+    text = str(exc)
+    problem, sep, where = text.rpartition(" - at `")
+    if not sep:
+        return text
+    path = where.rstrip("`").removeprefix("$").removeprefix(".")
+    return f"{path}: {problem}" if path else problem

@@ -12,59 +12,73 @@ import hashlib
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from pydantic import Field, TypeAdapter, ValidationError
+import msgspec
+from msgspec import Meta
+from nacl.exceptions import BadSignatureError
+from nacl.signing import SigningKey, VerifyKey
 
+from protocol.codec import describe
 from protocol.errors import MessageRejected, ProtocolError, RejectReason
-from protocol.messages import ADMIN_ONLY_KINDS, ControllerMessage, SignedMessage, WireModel
+from protocol.messages import ADMIN_ONLY_KINDS, ControllerMessage, SignedMessage, WireModel, to_json
 
 SIGNING_CONTEXT = b"loa-xa/v1\n"
-_controller_adapter: TypeAdapter[SignedMessage] = TypeAdapter(ControllerMessage)
+_controller_decoder = msgspec.json.Decoder(ControllerMessage)
 
 
-class SignedEnvelope(WireModel):
+class SignedEnvelope(WireModel, frozen=True, kw_only=True):
     """What travels on a signed topic: the message JSON, and a signature over topic + JSON."""
 
     v: Literal[1] = 1
     alg: Literal["ed25519"] = "ed25519"
-    kid: str = Field(min_length=1, max_length=64)
+    kid: Annotated[str, Meta(min_length=1, max_length=64)]
     payload: str
     sig: str
 
 
-def key_id(public: Ed25519PublicKey) -> str:
+_envelope_decoder = msgspec.json.Decoder(SignedEnvelope)
+
+
+def key_id(public: VerifyKey) -> str:
     """A short, stable id for a public key: 16 hex digits of its SHA-256."""
     return hashlib.sha256(public_key_bytes(public)).hexdigest()[:16]
 
 
-def public_key_bytes(public: Ed25519PublicKey) -> bytes:
-    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+def public_key_bytes(public: VerifyKey) -> bytes:
+    return bytes(public)
 
 
-def encode_public_key(public: Ed25519PublicKey) -> str:
+def encode_public_key(public: VerifyKey) -> str:
     """The text form used in agent config: base64 of the raw 32-byte key."""
     return base64.b64encode(public_key_bytes(public)).decode("ascii")
 
 
-def decode_public_key(text: str) -> Ed25519PublicKey:
+def decode_public_key(text: str) -> VerifyKey:
     try:
         raw = base64.b64decode(text.strip(), validate=True)
-        return Ed25519PublicKey.from_public_bytes(raw)
-    except (binascii.Error, ValueError) as exc:
+        if len(raw) != 32:
+            raise ValueError(f"{len(raw)} bytes")
+        return VerifyKey(raw)
+    except (binascii.Error, ValueError, TypeError) as exc:
         raise ProtocolError("controller public key must be base64 of 32 raw Ed25519 bytes") from exc
 
 
-def generate_private_key() -> Ed25519PrivateKey:
-    return Ed25519PrivateKey.generate()
+def generate_private_key() -> SigningKey:
+    return SigningKey.generate()
 
 
-def write_private_key(key: Ed25519PrivateKey, path: Path) -> None:
-    """Write the key as PKCS#8 PEM with mode 0600, never readable by others even briefly."""
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+def write_private_key(key: SigningKey, path: Path) -> None:
+    """Write the key as PKCS#8 PEM with mode 0600, never readable by others even briefly.
+
+    PEM I/O is the controller's alone, so `cryptography` is imported here and never on the agent.
+    """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    pem = Ed25519PrivateKey.from_private_bytes(bytes(key)).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     fd = _open_private(tmp)
@@ -79,11 +93,15 @@ def _open_private(path: Path) -> int:
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
 
 
-def load_private_key(path: Path) -> Ed25519PrivateKey:
+def load_private_key(path: Path) -> SigningKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise ProtocolError(f"{path} does not hold an Ed25519 private key")
-    return key
+    return SigningKey(key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                        serialization.NoEncryption()))  # fmt: skip
 
 
 def _signed_bytes(topic: str, payload: str) -> bytes:
@@ -93,16 +111,20 @@ def _signed_bytes(topic: str, payload: str) -> bytes:
 class Signer:
     """Signs controller messages for a topic."""
 
-    def __init__(self, private_key: Ed25519PrivateKey) -> None:
+    def __init__(self, private_key: SigningKey) -> None:
         self._key = private_key
-        self.public_key = private_key.public_key()
+        self.public_key = private_key.verify_key
         self.kid = key_id(self.public_key)
 
     def sign(self, topic: str, message: SignedMessage) -> bytes:
-        payload = message.model_dump_json()
-        sig = self._key.sign(_signed_bytes(topic, payload))
+        """The signed envelope's bytes. Raises ProtocolError for a message that is not valid v1."""
+        try:
+            payload = to_json(message).decode("utf-8")
+        except ValueError as exc:
+            raise ProtocolError(str(exc)) from None
+        sig = self._key.sign(_signed_bytes(topic, payload)).signature
         envelope = SignedEnvelope(kid=self.kid, payload=payload, sig=base64.b64encode(sig).decode("ascii"))
-        return envelope.model_dump_json().encode("utf-8")
+        return msgspec.json.encode(envelope)
 
 
 class Verifier:
@@ -117,11 +139,11 @@ class Verifier:
 
     def __init__(
         self,
-        public_key: Ed25519PublicKey,
+        public_key: VerifyKey,
         agent_id: str,
         *,
         max_clock_skew: timedelta = timedelta(minutes=5),
-        admin_key: Ed25519PublicKey | None = None,
+        admin_key: VerifyKey | None = None,
     ) -> None:
         self._key = public_key
         self.kid = key_id(public_key)
@@ -132,10 +154,10 @@ class Verifier:
 
     def verify(self, topic: str, data: bytes, now: datetime) -> SignedMessage:
         try:
-            envelope = SignedEnvelope.model_validate_json(data)
-        except ValidationError as exc:
+            envelope = _envelope_decoder.decode(data)
+        except msgspec.MsgspecError as exc:
             reason = RejectReason.UNSIGNED if _looks_unsigned(data) else RejectReason.MALFORMED
-            raise MessageRejected(reason, _first_error(exc)) from None
+            raise MessageRejected(reason, describe(exc)) from None
         if envelope.kid == self.kid:
             key, admin = self._key, False
         elif self._admin_key is not None and envelope.kid == self.admin_kid:
@@ -144,15 +166,15 @@ class Verifier:
             raise MessageRejected(RejectReason.UNKNOWN_KEY, f"key id {envelope.kid} is not the controller's")
         try:
             sig = base64.b64decode(envelope.sig, validate=True)
-            key.verify(sig, _signed_bytes(topic, envelope.payload))
-        except (binascii.Error, InvalidSignature):
+            key.verify(_signed_bytes(topic, envelope.payload), sig)
+        except (binascii.Error, BadSignatureError, ValueError):
             raise MessageRejected(RejectReason.BAD_SIGNATURE, "signature does not match") from None
         try:
-            message = _controller_adapter.validate_json(envelope.payload)
-        except ValidationError as exc:
+            message: SignedMessage = _controller_decoder.decode(envelope.payload)
+        except msgspec.MsgspecError as exc:
             # Signed but not valid v1: a controller bug, still never acted on.
-            raise MessageRejected(RejectReason.MALFORMED, _first_error(exc)) from None
-        kind = str(getattr(message, "kind", ""))
+            raise MessageRejected(RejectReason.MALFORMED, describe(exc)) from None
+        kind = message.kind
         if admin != (kind in ADMIN_ONLY_KINDS):
             signer = "the admin key" if admin else "the controller key"
             raise MessageRejected(RejectReason.NOT_ADMIN, f"a {kind} signed by {signer}", message.msg_id)
@@ -174,9 +196,3 @@ def _looks_unsigned(data: bytes) -> bool:
     except ValueError:
         return False
     return isinstance(obj, dict) and "kind" in obj and "sig" not in obj
-
-
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err.get("loc", ()))
-    return f"{loc}: {err.get('msg', 'invalid')}" if loc else str(err.get("msg", "invalid"))

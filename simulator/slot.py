@@ -32,7 +32,7 @@ from controller.db.models import Play
 from controller.runtime import Controller
 from controller.server import ServerThread
 from controller.services.bulletin_files import parse_bulletin_file
-from edge_agent.config import AgentConfig
+from edge_agent.config import DEFAULT_LATE_GRACE_S
 from loa.clock import utcnow
 from simulator.demo import submit_and_approve
 from simulator.faults import FaultPlan
@@ -43,7 +43,7 @@ from simulator.province import ProvinceLayout, SeededProvince, communes_of, gene
 from simulator.report import AGENT_FINAL, SimReport, build_report
 
 Out = Callable[[str], None]
-AGENT_LATE_GRACE_S = AgentConfig.model_fields["late_grace_s"].default
+AGENT_LATE_GRACE_S = DEFAULT_LATE_GRACE_S
 SHORT_SCRIPT = (
     "Kính thưa bà con. Đây là bản tin thử của hệ thống truyền thanh thông minh. "
     "Đề nghị bà con không cung cấp mã xác thực cho bất kỳ ai gọi điện tự xưng là cơ quan công an."

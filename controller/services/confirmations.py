@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from controller.db.models import Agent, Play, PlayEvent, SecurityEventRecord
+from protocol.codec import encode
 from protocol.messages import (
     AgentMessage,
     AgentState,
@@ -53,7 +54,7 @@ def ingest(session: Session, batch: Sequence[tuple[str, AgentMessage]], now: dat
     seen: dict[str, datetime] = {}
     for topic_agent, msg in batch:
         if msg.agent_id != topic_agent:
-            log.warning("dropped %s from topic of %s claiming agent %s", msg.kind, topic_agent, msg.agent_id)  # type: ignore[attr-defined]
+            log.warning("dropped %s from topic of %s claiming agent %s", msg.kind, topic_agent, msg.agent_id)
             result.dropped += 1
             continue
         seen[msg.agent_id] = max(seen.get(msg.agent_id, msg.at), msg.at)
@@ -104,7 +105,7 @@ def _apply_telemetry(session: Session, msg: Telemetry, now: datetime, result: In
     agent.clock_offset_s = round((msg.at - now).total_seconds(), 3)
     agent.volume = msg.volume
     agent.current_play_id = msg.current_play_id
-    agent.telemetry = msg.model_dump_json()
+    agent.telemetry = encode(msg).decode()
     result.stored += 1
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from controller.db.models import Agent, AudioAsset, Bulletin, Play
 from controller.services.bulletins import media_url
+from protocol.codec import encode
 from protocol.messages import InterruptPolicy, ManifestPlay, Priority, ScheduleManifest
 
 CANCELLED = "cancelled"
@@ -135,7 +136,7 @@ def _manifest_play(
 def digest(plays: Iterable[ManifestPlay]) -> str:
     h = hashlib.sha256()
     for p in plays:
-        h.update(p.model_dump_json().encode())
+        h.update(encode(p))
     return h.hexdigest()
 
 

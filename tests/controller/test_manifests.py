@@ -94,6 +94,6 @@ def test_refresh_publishes_each_changed_manifest_once_signed_and_retained(
     assert all(retain for _, _, retain in bus.published)
     for topic, payload, _ in bus.published:
         agent_id = topic.split("/")[-2]
-        manifest = Verifier(key.public_key(), agent_id).verify(topic, payload, NOW)
+        manifest = Verifier(key.verify_key, agent_id).verify(topic, payload, NOW)
         assert isinstance(manifest, ScheduleManifest)
         assert len(manifest.plays) == (0 if agent_id == "cum-other" else 1)

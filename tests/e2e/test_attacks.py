@@ -8,6 +8,7 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
+import msgspec
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
@@ -106,7 +107,7 @@ def test_forged_and_replayed_manifests_are_rejected_and_nothing_plays(system: Sy
         )
         attacker.publish(topic, Signer(generate_private_key()).sign(topic, forged))
         # 2. The same message with no signature at all.
-        attacker.publish(topic, forged.model_dump_json().encode())
+        attacker.publish(topic, msgspec.json.encode(forged))
         assert await fleet.wait_for("rejected", 1, timeout=15)
 
         # 3. Replay: capture a genuine manifest (play A), let the controller move on (A + B), replay it.

@@ -6,6 +6,7 @@ import pytest
 
 from edge_agent import PlayStatus
 from protocol import PlayNow, Priority, SetVolume, Stop, TestTone
+from protocol.messages import replace
 from tests.edge_agent.conftest import (
     Audio,
     ConfigFactory,
@@ -126,7 +127,7 @@ async def test_a_new_manifest_cancels_plays_it_no_longer_lists(
         moved = make_play(audio, 30, duration_s=0.2)
         await controller.send_manifest(make_manifest(agent_id, 1, [kept, dropped, moved]))
         await controller.wait_for(lambda: all(controller.events(p.play_id) for p in (kept, dropped, moved)))
-        moved_earlier = moved.model_copy(update={"starts_at": dropped.starts_at})
+        moved_earlier = replace(moved, starts_at=dropped.starts_at)
         await controller.send_manifest(make_manifest(agent_id, 2, [kept, moved_earlier]))
         await controller.wait_for_event(kept.play_id, "finished")
         await controller.wait_for_event(moved.play_id, "finished")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from protocol import Telemetry
+from protocol.messages import replace
 from tests.edge_agent.conftest import (
     Audio,
     ConfigFactory,
@@ -37,8 +38,8 @@ async def test_permanent_download_problems_fail_the_play_with_the_cause(
     make_config: ConfigFactory, make_rig: RigFactory, controller: ControllerSide, audio: Audio, media: MediaServer
 ) -> None:
     rig = make_rig(make_config(media_base_url=None))
-    missing = make_play(audio, 30).model_copy(update={"audio_url": media.base_url + "/media/gone.mp3"})
-    local = make_play(audio, 30).model_copy(update={"audio_url": "file:///etc/shadow"})
+    missing = replace(make_play(audio, 30), audio_url=media.base_url + "/media/gone.mp3")
+    local = replace(make_play(audio, 30), audio_url="file:///etc/shadow")
     relative = make_play(audio, 30, relative_url=True)  # and no media_base_url configured
     async with running(rig):
         await controller.send_manifest(make_manifest(rig.agent.agent_id, 1, [missing, local, relative]))

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import msgspec
 import pytest
 
 from edge_agent import Agent
@@ -26,6 +27,7 @@ from protocol import (
     Stop,
     TestTone,
 )
+from protocol.messages import replace
 from protocol.signing import encode_public_key, generate_private_key
 from tests.edge_agent.conftest import (
     Audio,
@@ -62,7 +64,7 @@ def quiet_around_now() -> dict[str, str]:
 
 
 def at_0315(play: ManifestPlay) -> ManifestPlay:
-    return play.model_copy(update={"starts_at": next_local(3, 15)})
+    return replace(play, starts_at=next_local(3, 15))
 
 
 # -- quiet hours (issue 4: the Trung Lộc incident) ----------------------------------------------------
@@ -158,7 +160,7 @@ async def test_reload_config_applies_quiet_hours_in_place_and_restarts_for_a_new
     path = tmp_path / "agent.toml"
 
     def write(**changes: object) -> None:
-        values = {**config.model_dump(mode="json", exclude_none=True), **changes}
+        values = {**{k: v for k, v in msgspec.to_builtins(config, enc_hook=str).items() if v is not None}, **changes}
         lines = [f"{k} = {_toml(v)}" for k, v in values.items()]
         path.write_text("\n".join(lines) + "\n")
         path.chmod(0o600)
@@ -279,8 +281,8 @@ async def test_emergency_play_now_with_resume_replays_the_interrupted_bulletin(
     rig = make_rig(make_config())
     agent_id = rig.agent.agent_id
     normal = make_play(audio, 0.3, duration_s=1.0)
-    emergency = make_play(audio, 0, duration_s=0.3, priority=Priority.EMERGENCY).model_copy(
-        update={"interrupted": InterruptPolicy.RESUME}
+    emergency = replace(
+        make_play(audio, 0, duration_s=0.3, priority=Priority.EMERGENCY), interrupted=InterruptPolicy.RESUME
     )
     async with running(rig):
         await controller.send_manifest(make_manifest(agent_id, 1, [normal]))

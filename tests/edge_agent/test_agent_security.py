@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import msgspec
 import pytest
 
 from protocol import PlayNow, SetVolume, Signer, Topics
@@ -43,7 +44,7 @@ async def test_bad_manifests_are_rejected_and_reported_and_the_next_valid_one_pl
         early = make_manifest(agent_id, 102, [bait], issued_at=now + timedelta(hours=1))
         bad = [
             ("unknown-key", attacker.sign(topic, forged)),
-            ("unsigned", forged.model_dump_json().encode()),
+            ("unsigned", msgspec.json.encode(forged)),
             ("expired", controller.signer.sign(topic, expired)),
             ("not-yet-valid", controller.signer.sign(topic, early)),
             ("wrong-address", controller.signer.sign(topic, make_manifest(other, 103, [bait]))),

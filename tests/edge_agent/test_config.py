@@ -10,7 +10,7 @@ import pytest
 from edge_agent import ConfigError, load_config
 from protocol.signing import encode_public_key, generate_private_key
 
-KEY = encode_public_key(generate_private_key().public_key())
+KEY = encode_public_key(generate_private_key().verify_key)
 
 
 def write(tmp_path: Path, text: str) -> Path:

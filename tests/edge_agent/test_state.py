@@ -12,6 +12,7 @@ from edge_agent.errors import StoreError
 from edge_agent.state import AgentStore, PlaySource, PlayStatus
 from loa.clock import utcnow
 from protocol import Confirmation, PlayEvent, decode_agent_message
+from protocol.messages import replace
 from tests.edge_agent.conftest import Audio, make_manifest, make_play
 
 AGENT = "loa-store"
@@ -58,7 +59,7 @@ def test_a_failed_insert_rolls_the_status_back(tmp_path: Path, audio: Audio) -> 
         c = confirmation(play.play_id, PlayEvent.DOWNLOADED)
         assert store.advance(play.play_id, PlayStatus.DOWNLOADED, c, utcnow())
         # The same msg_id again breaks the outbox's unique key: the status change must not stick.
-        again = c.model_copy(update={"event": PlayEvent.STARTED})
+        again = replace(c, event=PlayEvent.STARTED)
         with pytest.raises(sqlite3.IntegrityError):
             store.advance(play.play_id, PlayStatus.STARTED, again, utcnow())
         assert store.play_status(play.play_id) is PlayStatus.DOWNLOADED

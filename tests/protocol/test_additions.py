@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 import pytest
 
 from protocol import (
@@ -93,12 +94,12 @@ def test_interrupt_policy_defaults_to_skip_and_old_plays_still_parse() -> None:
         "duration_s": 1.0,
         "priority": "emergency",
     }
-    assert ManifestPlay.model_validate(old).interrupted is InterruptPolicy.SKIP
-    play = ManifestPlay.model_validate({**old, "interrupted": "resume"})
+    assert msgspec.convert(old, ManifestPlay).interrupted is InterruptPolicy.SKIP
+    play = msgspec.convert({**old, "interrupted": "resume"}, ManifestPlay)
     now = PlayNow(play=play, **fields())
-    assert PlayNow.model_validate_json(now.model_dump_json()).play.interrupted is InterruptPolicy.RESUME
+    assert msgspec.json.decode(encode(now), type=PlayNow).play.interrupted is InterruptPolicy.RESUME
     with pytest.raises(ValueError):
-        ManifestPlay.model_validate({**old, "interrupted": "restart"})
+        msgspec.convert({**old, "interrupted": "restart"}, ManifestPlay)
 
 
 def test_new_agent_message_fields_round_trip() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from pydantic import ValidationError
 
 from protocol import (
     AgentState,
@@ -31,7 +30,7 @@ def test_instants_are_normalised_to_utc() -> None:
 
 
 def test_naive_instants_are_refused() -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValueError, match="UTC offset"):
         Confirmation(agent_id="a1", at=datetime(2026, 5, 27, 17, 0), play_id="p" * 32, event=PlayEvent.STARTED)
 
 

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from protocol import (
@@ -94,7 +95,7 @@ def test_tampered_payload_is_rejected(signer: Signer, verifier: Verifier) -> Non
 
 def test_unsigned_message_is_rejected(verifier: Verifier) -> None:
     topic = TOPICS.manifest("agent-1")
-    assert rejected(verifier, topic, manifest().model_dump_json().encode()) is RejectReason.UNSIGNED
+    assert rejected(verifier, topic, msgspec.json.encode(manifest())) is RejectReason.UNSIGNED
 
 
 @pytest.mark.parametrize("garbage", [b"", b"not json", b"\xff\xfe", b"[]", b'{"payload": 1}'])
@@ -137,6 +138,6 @@ def test_key_text_round_trip_and_private_key_file_mode(tmp_path: Path) -> None:
     write_private_key(key, path)
     assert path.stat().st_mode & 0o777 == 0o600
     loaded = load_private_key(path)
-    text = encode_public_key(loaded.public_key())
+    text = encode_public_key(loaded.verify_key)
     assert len(base64.b64decode(text)) == 32
-    assert encode_public_key(decode_public_key(text)) == encode_public_key(key.public_key())
+    assert encode_public_key(decode_public_key(text)) == encode_public_key(key.verify_key)
