@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import aiomqtt
-import httpx
 
 from edge_agent import fetcher, health, systemd
 from edge_agent.config import AgentConfig, load_config
 from edge_agent.errors import AgentError, ConfigError
 from edge_agent.faults import EXIT_BEFORE_CONFIRM, fault_point
 from edge_agent.hardware import Amplifier, LedPattern, StatusLed, StopButton
+from edge_agent.media_client import MediaClient
 from edge_agent.playback import INTERRUPTED, STOPPED_LOCALLY, ItemKind, Playback, PlayItem
 from edge_agent.player import Player
 from edge_agent.quiet import QUIET_HOURS
@@ -140,9 +140,8 @@ class Agent:
 
     `pin_factory` is the agent's own gpiozero factory (`MockFactory()` off the Pi; None only
     for a lone agent using gpiozero's default). `clock` defaults to `SystemClock`. Give many
-    agents one shared `http` client: a client of its own costs each agent an SSL context
-    (about 30 ms of CPU and 1 MB). `listener(agent_id, event)` sees the milestones named in
-    `Listener`.
+    agents one shared `http` client, which caps their concurrent downloads. `listener(agent_id,
+    event)` sees the milestones named in `Listener`.
     """
 
     download_retry_s = 2.0
@@ -155,7 +154,7 @@ class Agent:
         player: Player,
         pin_factory: Any,
         clock: Clock | None = None,
-        http: httpx.AsyncClient | None = None,
+        http: MediaClient | None = None,
         listener: Listener | None = None,
         config_path: Path | None = None,
         on_reboot: Callable[[], None] | None = None,
@@ -285,7 +284,7 @@ class Agent:
         saved = store.get_setting("volume")
         self._volume = int(saved) if saved is not None else self.config.volume
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True)
+            self._http = MediaClient(ca_file=self.config.ca_file, user_agent=f"loa-agent/{__version__}")
         self._playback = Playback(
             player=self.player,
             amplifier=self.amplifier,

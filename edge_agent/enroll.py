@@ -3,19 +3,20 @@
 `python -m edge_agent.enroll --controller https://controller.example.vn --token loa-enroll.v1.…`
 (firmware_config/loa-enroll is the same). It writes the MQTT password to its own file with mode
 0600 and the TOML config (mode 0640) that points at it; nothing else on the Pi holds a secret.
-Only the standard library and httpx, so it runs with the `agent` extra alone.
+Only the standard library (urllib), so it runs with the `agent` extra alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from edge_agent.config import load_config
 
@@ -35,26 +36,33 @@ class Enrollment:
     media_base_url: str
 
 
-def redeem(controller_url: str, token: str, *, client: httpx.Client | None = None) -> Enrollment:
+def redeem(controller_url: str, token: str, *, timeout: float = 30.0) -> Enrollment:
     """POST the token to `{controller_url}/api/enroll` and return what the controller granted."""
-    own = client is None
-    http = client or httpx.Client(timeout=30, follow_redirects=True)
+    request = urllib.request.Request(
+        f"{controller_url.rstrip('/')}/api/enroll",
+        data=json.dumps({"token": token.strip()}).encode("utf-8"),
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+        method="POST",
+    )
     try:
-        response = http.post(f"{controller_url.rstrip('/')}/api/enroll", json={"token": token.strip()})
-    except httpx.HTTPError as exc:
-        raise EnrollError(f"cannot reach the controller at {controller_url}: {exc}") from exc
-    finally:
-        if own:
-            http.close()
-    if response.status_code != 201:
-        try:
-            body: dict[str, Any] = response.json()
-        except ValueError:
-            body = {}
-        detail = body.get("detail") or response.text[:200]
-        raise EnrollError(f"the controller refused the enrolment (HTTP {response.status_code}): {detail}")
-    data = response.json()
-    return Enrollment(**{k: str(data[k]) for k in Enrollment.__dataclass_fields__})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read()
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise EnrollError(f"cannot reach the controller at {controller_url}: {reason}") from exc
+    try:
+        body: Any = json.loads(raw)
+    except ValueError:
+        body = None
+    if status != 201:
+        detail = body.get("detail") if isinstance(body, dict) else None
+        text = raw.decode("utf-8", "replace")[:200]
+        raise EnrollError(f"the controller refused the enrolment (HTTP {status}): {detail or text}")
+    if not isinstance(body, dict) or any(k not in body for k in Enrollment.__dataclass_fields__):
+        raise EnrollError(f"the controller at {controller_url} answered the enrolment with something unexpected")
+    return Enrollment(**{k: str(body[k]) for k in Enrollment.__dataclass_fields__})
 
 
 def _toml_string(value: str) -> str:

@@ -18,11 +18,10 @@ import re
 import time
 from pathlib import Path
 
-import httpx
-
 from edge_agent.cache import MediaCache
 from edge_agent.errors import ChecksumMismatch, DownloadError, SizeMismatch
 from edge_agent.faults import MID_DOWNLOAD, fault_point
+from edge_agent.media_client import HttpError, MediaClient
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +41,7 @@ def part_path(dest_dir: Path, sha256: str) -> Path:
 
 
 async def fetch(
-    client: httpx.AsyncClient,
+    client: MediaClient,
     url: str,
     sha256: str,
     size_bytes: int,
@@ -86,7 +85,7 @@ async def fetch(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _download(client: httpx.AsyncClient, url: str, sha256: str, size_bytes: int, dest: Path) -> Path:
+async def _download(client: MediaClient, url: str, sha256: str, size_bytes: int, dest: Path) -> Path:
     part = part_path(dest.parent, sha256)
     offset = part.stat().st_size if part.exists() else 0
     if offset > size_bytes:
@@ -97,7 +96,7 @@ async def _download(client: httpx.AsyncClient, url: str, sha256: str, size_bytes
     try:
         if offset < size_bytes:
             headers = {"Range": f"bytes={offset}-"} if offset else {}
-            async with client.stream("GET", url, headers=headers) as response:
+            async with client.stream(url, headers) as response:
                 code = response.status_code
                 if code == 416:
                     part.unlink(missing_ok=True)
@@ -138,8 +137,8 @@ async def _download(client: httpx.AsyncClient, url: str, sha256: str, size_bytes
             raise ChecksumMismatch(f"checksum-mismatch: expected sha256 {sha256}, got {actual} from {url}")
         await asyncio.to_thread(_install, part, dest)
         return dest
-    except httpx.HTTPError as exc:
-        raise DownloadError(f"cannot download {url}: {type(exc).__name__}: {exc}", retryable=True) from exc
+    except HttpError as exc:
+        raise DownloadError(f"cannot download {url}: {exc}", retryable=True) from exc
     except OSError as exc:
         raise DownloadError(f"cannot write {dest}: {exc}", retryable=False) from exc
 

@@ -30,12 +30,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from edge_agent import fetcher
 from edge_agent.cache import MediaCache
 from edge_agent.config import AgentConfig
 from edge_agent.errors import AgentError, DownloadError, IntegrityError
+from edge_agent.media_client import MediaClient
 from edge_agent.playback import LATE, STOPPED, ItemKind, Playback, PlayItem, Refused, Report
 from edge_agent.quiet import QUIET_HOURS
 from edge_agent.state import AgentStore, PlaySource, PlayStatus
@@ -61,7 +60,7 @@ class Scheduler:
         store: AgentStore,
         playback: Playback,
         clock: Clock,
-        http: httpx.AsyncClient,
+        http: MediaClient,
         report: Report,
         retry_s: float = 2.0,
         on_refused: Refused | None = None,

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 from gpiozero.pins.mock import MockFactory
 
 from edge_agent import Agent, AgentConfig, VirtualPlayer
+from edge_agent.media_client import MediaClient, Origin, Route
 from loa.broker_url import parse_broker_url
 from loa.clock import Clock, utcnow
 from simulator.faults import (
@@ -36,7 +36,7 @@ from simulator.faults import (
     PostFaults,
     SlowDownload,
 )
-from simulator.link import Link, Outages, ViaLink
+from simulator.link import Link, Outages
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class _Post:
     index: int
     player: VirtualPlayer
     pins: MockFactory
-    http: httpx.AsyncClient
+    http: MediaClient
     faults: PostFaults
     link: Link | None = None
     clock: Clock | None = None
@@ -132,9 +132,7 @@ class Fleet:
         """The faulty agents' links, by agent id."""
         self._posts: dict[str, _Post] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        self._http: list[httpx.AsyncClient] = []
-        self._link_transports: list[httpx.AsyncHTTPTransport] = []
-        self._link_clients: list[httpx.AsyncClient] = []
+        self._http: list[MediaClient] = []
         self._fault_tasks: set[asyncio.Task[None]] = set()
         self._epoch = 0.0
         self._stopping = False
@@ -168,10 +166,10 @@ class Fleet:
     async def start(self) -> None:
         self._epoch = asyncio.get_running_loop().time()
         booted = utcnow()
-        # One HTTP client per group of agents. A single shared client's pool rescans every queued
-        # request against every connection, which grew with the square of the fleet (benchmarks/README.md).
+        # One HTTP client per group of agents, each allowing 100 downloads at once, as the httpx pools
+        # this replaced did (one pool for the whole fleet grew with its square; benchmarks/README.md).
         groups = max(1, -(-len(self.agent_ids) // AGENTS_PER_HTTP_CLIENT))
-        self._http = [httpx.AsyncClient(timeout=30) for _ in range(groups)]
+        self._http = [MediaClient() for _ in range(groups)]
         plan = self.spec.faults.assignments(self.agent_ids) if self.spec.faults else {}
         for index, agent_id in enumerate(self.agent_ids):
             post = _Post(
@@ -219,9 +217,8 @@ class Fleet:
         await asyncio.gather(*(link.close() for link in self.links.values()), return_exceptions=True)
         for pins in self.pin_factories.values():
             pins.close()
-        await asyncio.gather(*(client.aclose() for client in self._http + self._link_clients))
-        await asyncio.gather(*(transport.aclose() for transport in self._link_transports))
-        self._http, self._link_clients, self._link_transports = [], [], []
+        await asyncio.gather(*(client.aclose() for client in self._http))
+        self._http = []
 
     # -- faults ----------------------------------------------------------------------------------
 
@@ -252,10 +249,10 @@ class Fleet:
         http: tuple[str, int] | None = None
         origin: tuple[str, str, int] | None = None
         if self.spec.media_base_url:
-            url = httpx.URL(self.spec.media_base_url)
-            if url.scheme == "http":
+            url = urlsplit(self.spec.media_base_url)
+            if url.scheme == "http" and url.hostname:
                 port = url.port or 80
-                http, origin = (url.host, port), (url.scheme, url.host, port)
+                http, origin = (url.hostname, port), (url.scheme, url.hostname, port)
         if downloads and http is None:
             raise ValueError("download faults need an http:// media_base_url: the controller the audio comes from")
         link = Link(
@@ -272,12 +269,8 @@ class Fleet:
         if outages.windows or outages.flaps:
             link.follow(outages, self._epoch)
         if http is not None and origin is not None:
-            if len(self._link_clients) % AGENTS_PER_HTTP_CLIENT == 0:
-                self._link_transports.append(httpx.AsyncHTTPTransport())
-            post.http = httpx.AsyncClient(
-                transport=ViaLink(self._link_transports[-1], origin, link.http_port), timeout=30
-            )
-            self._link_clients.append(post.http)
+            # The agent's downloads from the controller dial its link instead, as a modem routes them.
+            post.http = MediaClient(route=_via_link(origin, link.http_port))
         post.link = self.links[post.agent_id] = link
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
@@ -339,3 +332,12 @@ def _via(broker_url: str, port: int) -> str:
     parts = urlsplit(broker_url)
     login, at, _ = parts.netloc.rpartition("@")
     return urlunsplit(parts._replace(netloc=f"{login}{at}127.0.0.1:{port}"))
+
+
+def _via_link(origin: Origin, port: int) -> Route:
+    """Downloads from `origin` dial the agent's link proxy on `port` instead, as a modem routes them."""
+
+    def route(target: Origin) -> tuple[str, int] | None:
+        return ("127.0.0.1", port) if target == origin else None
+
+    return route

@@ -3,7 +3,7 @@
 A real post reaches the controller through a 4G modem that loses coverage, flaps, drops packets and
 crawls. The simulator gives each faulty agent a `Link`: two asyncio servers on free loopback ports,
 each forwarding every connection to the real broker or HTTP server. The agent connects to the
-proxy instead (its `broker_url` and an `httpx` transport that dials the proxy; see `ViaLink`),
+proxy instead (its `broker_url`, and a `MediaClient` whose `route` dials the proxy for the controller),
 so every fault acts on real TCP connections, and the agent's real MQTT and download code copes:
 
 - down (offline, flapping, power off): open connections are cut, new ones refused;
@@ -25,8 +25,6 @@ import math
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-import httpx
 
 from simulator.faults import Drop, FailDownload, Flap, Offline, SlowDownload
 
@@ -408,26 +406,3 @@ def take_mqtt_packets(buffer: bytearray) -> list[bytes]:
         packets.append(bytes(buffer[:end]))
         del buffer[:end]
     return packets
-
-
-class ViaLink(httpx.AsyncBaseTransport):
-    """Sends requests for `origin` (scheme, host, port) to the link's HTTP port, as a modem routes them.
-
-    Wraps a transport shared by many agents (one connection pool, one SSL context); closing this
-    one leaves the shared one open: the fleet closes it.
-    """
-
-    def __init__(self, inner: httpx.AsyncBaseTransport, origin: tuple[str, str, int], port: int) -> None:
-        self.inner = inner
-        self.origin = origin
-        self.port = port
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        port = url.port or (443 if url.scheme == "https" else 80)
-        if (url.scheme, url.host, port) == self.origin:
-            request.url = url.copy_with(host="127.0.0.1", port=self.port)
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        return None

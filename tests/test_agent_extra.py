@@ -10,8 +10,8 @@ import sys
 from importlib.metadata import distribution, requires
 
 FORBIDDEN = {"fastapi", "sqlalchemy", "pydub", "starlette", "alembic", "apscheduler", "uvicorn", "amqtt"}
-HEAVY = {"pydantic", "pydantic-core", "cryptography"}
-MODULES_NOT_ON_THE_AGENT = {"controller", "simulator", "yaml", "pydantic", "pydantic_core", "cryptography"}
+HEAVY = {"pydantic", "pydantic-core", "cryptography", "httpx", "httpcore", "anyio"}
+MODULES_NOT_ON_THE_AGENT = {"controller", "simulator", "yaml", "pydantic", "pydantic_core", "cryptography", "httpx"}
 
 
 def _name(req: str) -> str:

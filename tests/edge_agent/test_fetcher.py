@@ -6,20 +6,21 @@ import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 import pytest_asyncio
 
 from edge_agent.cache import CacheFull, MediaCache
 from edge_agent.errors import ChecksumMismatch, DownloadError, SizeMismatch
 from edge_agent.fetcher import cached_path, fetch, prune, remove_stale_parts
+from edge_agent.media_client import MediaClient
 from tests.edge_agent.conftest import Audio, MediaServer, fake_mp3
 
 
 @pytest_asyncio.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=10) as client:
-        yield client
+async def http() -> AsyncIterator[MediaClient]:
+    client = MediaClient(read_timeout=10)
+    yield client
+    await client.aclose()
 
 
 def leftovers(directory: Path) -> list[str]:
@@ -27,7 +28,7 @@ def leftovers(directory: Path) -> list[str]:
 
 
 @pytest.mark.asyncio
-async def test_fetch_stores_the_file_under_its_sha(http: httpx.AsyncClient, audio: Audio, tmp_path: Path) -> None:
+async def test_fetch_stores_the_file_under_its_sha(http: MediaClient, audio: Audio, tmp_path: Path) -> None:
     path = await fetch(http, audio.url, audio.sha256, audio.size_bytes, tmp_path / "media")
     assert path == cached_path(tmp_path / "media", audio.sha256)
     assert path.read_bytes() == audio.data
@@ -36,7 +37,7 @@ async def test_fetch_stores_the_file_under_its_sha(http: httpx.AsyncClient, audi
 
 @pytest.mark.asyncio
 async def test_a_valid_cached_file_is_not_downloaded_again(
-    http: httpx.AsyncClient, audio: Audio, media: MediaServer, tmp_path: Path
+    http: MediaClient, audio: Audio, media: MediaServer, tmp_path: Path
 ) -> None:
     await fetch(http, audio.url, audio.sha256, audio.size_bytes, tmp_path)
     await fetch(http, audio.url, audio.sha256, audio.size_bytes, tmp_path)
@@ -45,7 +46,7 @@ async def test_a_valid_cached_file_is_not_downloaded_again(
 
 @pytest.mark.asyncio
 async def test_a_corrupt_cached_file_is_replaced(
-    http: httpx.AsyncClient, audio: Audio, media: MediaServer, tmp_path: Path
+    http: MediaClient, audio: Audio, media: MediaServer, tmp_path: Path
 ) -> None:
     cached_path(tmp_path, audio.sha256).write_bytes(b"x" * audio.size_bytes)
     path = await fetch(http, audio.url, audio.sha256, audio.size_bytes, tmp_path)
@@ -55,7 +56,7 @@ async def test_a_corrupt_cached_file_is_replaced(
 
 @pytest.mark.asyncio
 async def test_checksum_mismatch_is_rejected_and_nothing_is_kept(
-    http: httpx.AsyncClient, media: MediaServer, tmp_path: Path
+    http: MediaClient, media: MediaServer, tmp_path: Path
 ) -> None:
     genuine = fake_mp3("genuine")
     tampered = media.add(genuine, served=fake_mp3("tampered"))
@@ -68,9 +69,7 @@ async def test_checksum_mismatch_is_rejected_and_nothing_is_kept(
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("served", [b"short", fake_mp3("long", 9000)], ids=["short", "long"])
-async def test_size_mismatch_is_rejected(
-    http: httpx.AsyncClient, media: MediaServer, tmp_path: Path, served: bytes
-) -> None:
+async def test_size_mismatch_is_rejected(http: MediaClient, media: MediaServer, tmp_path: Path, served: bytes) -> None:
     audio = media.add(fake_mp3("expected"), served=served)
     with pytest.raises(SizeMismatch, match="size-mismatch"):
         await fetch(http, audio.url, audio.sha256, audio.size_bytes, tmp_path)
@@ -78,9 +77,7 @@ async def test_size_mismatch_is_rejected(
 
 
 @pytest.mark.asyncio
-async def test_server_errors_are_retried(
-    http: httpx.AsyncClient, audio: Audio, media: MediaServer, tmp_path: Path
-) -> None:
+async def test_server_errors_are_retried(http: MediaClient, audio: Audio, media: MediaServer, tmp_path: Path) -> None:
     media.fail(audio, 503, 500)
     path = await fetch(http, audio.url, audio.sha256, audio.size_bytes, tmp_path, attempts=3, backoff_s=0.01)
     assert path.read_bytes() == audio.data
@@ -88,7 +85,7 @@ async def test_server_errors_are_retried(
 
 
 @pytest.mark.asyncio
-async def test_retries_are_limited(http: httpx.AsyncClient, audio: Audio, media: MediaServer, tmp_path: Path) -> None:
+async def test_retries_are_limited(http: MediaClient, audio: Audio, media: MediaServer, tmp_path: Path) -> None:
     media.fail(audio, 503, 503, 503)
     with pytest.raises(DownloadError, match="HTTP 503") as info:
         await fetch(http, audio.url, audio.sha256, audio.size_bytes, tmp_path, attempts=2, backoff_s=0.01)
@@ -97,7 +94,7 @@ async def test_retries_are_limited(http: httpx.AsyncClient, audio: Audio, media:
 
 
 @pytest.mark.asyncio
-async def test_not_found_is_not_retried(http: httpx.AsyncClient, media: MediaServer, tmp_path: Path) -> None:
+async def test_not_found_is_not_retried(http: MediaClient, media: MediaServer, tmp_path: Path) -> None:
     with pytest.raises(DownloadError, match="HTTP 404") as info:
         await fetch(http, media.base_url + "/media/nothing.mp3", "0" * 64, 10, tmp_path, attempts=3)
     assert not info.value.retryable
@@ -105,7 +102,7 @@ async def test_not_found_is_not_retried(http: httpx.AsyncClient, media: MediaSer
 
 
 @pytest.mark.asyncio
-async def test_unreachable_server_is_a_retryable_error(http: httpx.AsyncClient, tmp_path: Path) -> None:
+async def test_unreachable_server_is_a_retryable_error(http: MediaClient, tmp_path: Path) -> None:
     from tests.conftest import free_port
 
     url = f"http://127.0.0.1:{free_port()}/media/x.mp3"
@@ -164,7 +161,7 @@ class CuttingServer(MediaServer):
 
 
 @pytest.mark.asyncio
-async def test_a_cut_download_resumes_with_a_range_request(http: httpx.AsyncClient, tmp_path: Path) -> None:
+async def test_a_cut_download_resumes_with_a_range_request(http: MediaClient, tmp_path: Path) -> None:
     server = CuttingServer(cut_after=100_000)
     try:
         data = fake_mp3("long", size=300_000)
@@ -181,7 +178,7 @@ async def test_a_cut_download_resumes_with_a_range_request(http: httpx.AsyncClie
 
 @pytest.mark.asyncio
 async def test_a_part_left_by_a_crash_is_resumed_after_restart(
-    http: httpx.AsyncClient, media: MediaServer, tmp_path: Path
+    http: MediaClient, media: MediaServer, tmp_path: Path
 ) -> None:
     data = fake_mp3("crash", size=50_000)
     audio = media.add(data)
@@ -194,9 +191,7 @@ async def test_a_part_left_by_a_crash_is_resumed_after_restart(
 
 
 @pytest.mark.asyncio
-async def test_a_corrupt_part_is_detected_after_resume_and_fetched_again(
-    http: httpx.AsyncClient, tmp_path: Path
-) -> None:
+async def test_a_corrupt_part_is_detected_after_resume_and_fetched_again(http: MediaClient, tmp_path: Path) -> None:
     server = CuttingServer(cut_after=0)
     try:
         data = fake_mp3("power-cut", size=40_000)
@@ -236,9 +231,7 @@ def test_cache_evicts_least_recently_used_but_never_what_an_upcoming_play_needs(
 
 
 @pytest.mark.asyncio
-async def test_fetch_makes_room_in_the_capped_cache(
-    http: httpx.AsyncClient, media: MediaServer, tmp_path: Path
-) -> None:
+async def test_fetch_makes_room_in_the_capped_cache(http: MediaClient, media: MediaServer, tmp_path: Path) -> None:
     old = tmp_path / f"{'e' * 64}.mp3"
     old.write_bytes(b"x" * 6_000)
     audio = media.add(fake_mp3("new", size=6_000))
