@@ -204,6 +204,8 @@ class Agent:
         self._finished = asyncio.Event()
         self._running = False
         self._client: aiomqtt.Client | None = None
+        self._session_at: datetime | None = None
+        """When the current MQTT session began: the `at` of its Last Will and of its online state."""
         self._background: set[asyncio.Future[Any]] = set()
         self._started = time.monotonic()
         self.connected = False
@@ -384,6 +386,8 @@ class Agent:
         tls = None
         if address.tls:
             tls = aiomqtt.TLSParameters(ca_certs=str(self.config.ca_file) if self.config.ca_file else None)
+        self._session_at = self.clock.now()
+        will = self._state(AgentStatus.OFFLINE, at=self._session_at)
         return aiomqtt.Client(
             address.host,
             address.port,
@@ -395,9 +399,7 @@ class Agent:
             keepalive=self.config.keepalive_s,
             timeout=MQTT_TIMEOUT_S,
             tls_params=tls,
-            will=aiomqtt.Will(
-                self.topics.state(self.agent_id), encode(self._state(AgentStatus.OFFLINE)), qos=MQTT_QOS, retain=True
-            ),
+            will=aiomqtt.Will(self.topics.state(self.agent_id), encode(will), qos=MQTT_QOS, retain=True),
         )
 
     async def _session(self) -> None:
@@ -453,7 +455,10 @@ class Agent:
     async def _handshake(self, client: aiomqtt.Client) -> None:
         """Say online (retained) and subscribe to the manifest and command topics."""
         state_topic = self.topics.state(self.agent_id)
-        await client.publish(state_topic, encode(self._state(AgentStatus.ONLINE)), qos=MQTT_QOS, retain=True)
+        # The same instant as this session's Last Will: the controller takes a state no older than the last one
+        # it took, so this session's Will counts after the online below, and an older session's Will never does.
+        online = self._state(AgentStatus.ONLINE, at=self._session_at)
+        await client.publish(state_topic, encode(online), qos=MQTT_QOS, retain=True)
         wanted = [self.topics.manifest(self.agent_id), self.topics.commands(self.agent_id)]
         granted = await client.subscribe([(t, MQTT_QOS) for t in wanted])
         refused = [t for t, code in zip(wanted, granted, strict=False) if _is_failure(code)]
@@ -476,10 +481,14 @@ class Agent:
         if self._playback is not None:
             await self._playback.close()
 
-    def _state(self, status: AgentStatus) -> AgentState:
+    def _state(self, status: AgentStatus, at: datetime | None = None) -> AgentState:
         revision = self._store.manifest_revision() if self._store else None
         return AgentState(
-            agent_id=self.agent_id, at=self.clock.now(), status=status, version=__version__, manifest_revision=revision
+            agent_id=self.agent_id,
+            at=at or self.clock.now(),
+            status=status,
+            version=__version__,
+            manifest_revision=revision,
         )
 
     async def _flush_loop(self, client: aiomqtt.Client) -> None:

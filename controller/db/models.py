@@ -57,6 +57,8 @@ class Agent(Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(16), default="unknown")
     last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    state_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """The `at` of the online/offline state `status` came from; an older state (a past session's Will) is ignored."""
     version: Mapped[str] = mapped_column(String(40), default="")
     manifest_revision: Mapped[int] = mapped_column(Integer, default=0)
     manifest_digest: Mapped[str] = mapped_column(String(64), default="")

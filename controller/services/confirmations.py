@@ -84,9 +84,13 @@ def _apply_state(session: Session, msg: AgentState, result: IngestResult) -> Non
         log.warning("state from unknown agent %s dropped", msg.agent_id)
         result.dropped += 1
         return
-    if agent.last_seen_at is None or msg.at >= agent.last_seen_at:
+    # Compared with the last state taken, not with the last message seen: an agent's Last Will carries the
+    # instant its session began (as its online state does), so a crash's Will is older than the telemetry
+    # and confirmations that followed, yet it is the newest word on whether the agent is there.
+    if agent.state_at is None or msg.at >= agent.state_at:
         agent.status = msg.status.value
         agent.version = msg.version[:40]
+        agent.state_at = msg.at
     result.stored += 1
 
 

@@ -62,6 +62,10 @@ async def test_confirmations_made_offline_are_kept_and_sent_after_reconnect(
     # Liveness: online, the Last Will when the link broke, online again, offline at the clean stop.
     statuses = [s.status.value for s in controller.states()]
     assert statuses[-4:] == ["online", "offline", "online", "offline"]
+    # The Will carries its session's start, as that session's online state does, so the controller takes it
+    # (no older than the last state) however much the agent sent in between; the next session starts later.
+    first_online, will, second_online, goodbye = controller.states()[-4:]
+    assert will.at == first_online.at < second_online.at <= goodbye.at
 
 
 @pytest.mark.asyncio

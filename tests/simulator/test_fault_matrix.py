@@ -169,6 +169,8 @@ def test_every_fault_kind_at_once_ends_each_play_exactly_as_expected(system: Sys
     downloaders = {a for a in ids if group[a] not in NOT_DOWNLOADING}
     ready_after: list[float] = []
 
+    statuses: dict[str, str] = {}
+
     async def run() -> dict[str, tuple[str, str | None]]:
         started = time.monotonic()
         deadline = started + SETTLE_S
@@ -182,6 +184,8 @@ def test_every_fault_kind_at_once_ends_each_play_exactly_as_expected(system: Sys
                     await asyncio.to_thread(system.controller.jobs.mark_missed)
                 seen = await asyncio.to_thread(observed)
                 if seen == expected or time.monotonic() > deadline:
+                    agents = await asyncio.to_thread(system.api.get, "/api/agents", params={"commune_id": commune_id})
+                    statuses.update({a["id"]: a["status"] for a in agents.json()})  # before the fleet says goodbye
                     return seen
         finally:
             await fleet.stop()
@@ -194,6 +198,15 @@ def test_every_fault_kind_at_once_ends_each_play_exactly_as_expected(system: Sys
         f"every agent that needs the audio had it after {setup} (the plan assumes well under 40 s)"
     )
     assert observed() == expected  # and nothing moved once the fleet stopped
+
+    # Liveness as the officer sees it, before the healthy agents' goodbyes: a post that died for good is
+    # offline by its Last Will (not left "online" by the telemetry it sent before); healthy ones are online.
+    dead = {a for a in ids if group[a] == "crash=0.04:at=45:down=inf"}
+    never = {a for a in ids if group[a] == "offline=0.04"}
+    assert {statuses[a] for a in dead} == {"offline"}, {a: statuses[a] for a in dead}
+    assert "online" not in {statuses[a] for a in never}
+    healthy = {a for a in ids if group[a] == "healthy"}
+    assert {statuses[a] for a in healthy} == {"online"}, {a: statuses[a] for a in healthy if statuses[a] != "online"}
 
     # Each played item counted once: the report counts exactly the finished plays.
     finished = sum(1 for o in expected.values() if o == FINISHED)
