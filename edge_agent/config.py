@@ -273,12 +273,18 @@ def _key_problems(data: Mapping[str, Any]) -> list[str]:
     fields = {f.name: f for f in msgspec.structs.fields(AgentConfig)}
     problems = [f"{key}: unknown key" for key in data if key not in fields]
     problems += [f"{name}: required key is missing" for name, f in fields.items() if f.required and name not in data]
+    checks = dict(_CHECKS)
     for key, value in data.items():
-        if key in fields:
-            try:
-                msgspec.convert(value, fields[key].type, dec_hook=_decode_path)
-            except msgspec.ValidationError as exc:
-                problems.append(f"{key}: {describe(exc)}")
+        if key not in fields:
+            continue
+        try:
+            msgspec.convert(value, fields[key].type, dec_hook=_decode_path)
+        except msgspec.ValidationError as exc:
+            problems.append(f"{key}: {describe(exc)}")
+            continue
+        problem = checks[key](value) if key in checks and value is not None else None
+        if problem:
+            problems.append(f"{key}: {problem}")
     return problems
 
 

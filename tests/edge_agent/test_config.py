@@ -158,3 +158,21 @@ def test_inline_password_in_a_readable_file_is_warned_about(tmp_path: Path, capl
     path.chmod(0o600)
     load_config(path)
     assert "chmod 600" not in caplog.text
+
+
+def test_every_problem_is_named_at_once(tmp_path: Path) -> None:
+    """An installer fixes the file in one go: unknown, missing, mistyped and invalid keys all in one message."""
+    text = 'agent_id = "Bad Id"\nvolume = "loud"\nvolum = 80\nquiet_hours_start = "25:00"\n'
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    message = str(info.value)
+    for part in (
+        "volum: unknown key",
+        "broker_url: required key is missing",
+        "controller_public_key: required key is missing",
+        "state_dir: required key is missing",
+        "volume: Expected `int`, got `str`",
+        "agent_id: invalid agent id 'Bad Id'",
+        "quiet_hours_start:",
+    ):
+        assert part in message, (part, message)
