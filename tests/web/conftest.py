@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -205,7 +206,11 @@ def seed_history(site: Site) -> dict[str, int]:
         s.add(asset)
         s.flush()
         bulletin.audio_asset_id = asset.id
-        start = now - timedelta(minutes=30)
+        # Half an hour ago, but never before local midnight: the dashboard counts today (Vietnam time), and CI
+        # runs at any hour.
+        local = now.astimezone(ZoneInfo(site.controller.settings.timezone))
+        since_midnight = local - local.replace(hour=0, minute=0, second=0, microsecond=0)
+        start = now - min(timedelta(minutes=30), since_midnight / 2)
         for i, agent_id in enumerate(site.a.agent_ids):
             play = Play(
                 id=uuid.uuid4().hex,
