@@ -192,7 +192,6 @@ class Agent:
         self._security = TokenBucket(config.security_events_burst, config.security_events_per_minute / 60.0, self.clock)
         self._verifier = Verifier(config.public_key, config.agent_id, admin_key=config.admin_key)
         self._http = http
-        self._owns_http = http is None
         self._listener = listener
         self._volume = config.volume
         self._store: AgentStore | None = None
@@ -350,8 +349,6 @@ class Agent:
         self.amplifier.close()
         if self.led is not None:
             await self.led.close()
-        if self._owns_http and self._http is not None:
-            await self._http.aclose()
         if self._store is not None:
             self._store.close()
             self._store = None

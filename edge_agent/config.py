@@ -258,13 +258,13 @@ def read_secret_file(path: Path, key: str) -> str:
 
 def config_from_mapping(data: Mapping[str, Any], *, source: str = "agent config") -> AgentConfig:
     """Validate a mapping into an `AgentConfig`, raising `ConfigError` that names every bad key."""
-    problems = _key_problems(data)
-    if problems:
-        raise ConfigError(f"{source}: " + "; ".join(problems))
     try:
         config: AgentConfig = msgspec.convert(dict(data), AgentConfig, dec_hook=_decode_path)
-    except msgspec.ValidationError as exc:  # the checks across keys in __post_init__
-        raise ConfigError(f"{source}: {describe(exc)}") from None
+    except msgspec.ValidationError as exc:
+        # msgspec stops at the first problem; go through the keys one by one so the message names them all.
+        # None found: the problem is across keys (the checks at the end of `__post_init__`).
+        problems = _key_problems(data) or [describe(exc)]
+        raise ConfigError(f"{source}: " + "; ".join(problems)) from None
     return config
 
 

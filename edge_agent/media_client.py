@@ -101,9 +101,6 @@ class MediaClient:
                 url = urljoin(url, location)
             raise HttpError(f"more than {MAX_REDIRECTS} redirects from {url}")
 
-    async def aclose(self) -> None:
-        """Nothing stays open between requests; kept so the client can be used like others."""
-
     @contextlib.asynccontextmanager
     async def _request(self, url: str, headers: Mapping[str, str]) -> AsyncIterator[Response]:
         parts = urlsplit(url)

@@ -214,7 +214,7 @@ class AgentStore:
                 "INSERT INTO manifest (id, revision, raw, payload, received_at) VALUES (1, ?, ?, ?, ?)"
                 " ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, raw = excluded.raw,"
                 " payload = excluded.payload, received_at = excluded.received_at",
-                (manifest.revision, raw, encode(manifest).decode(), _ts(now)),
+                (manifest.revision, raw, encode(manifest, check=False).decode(), _ts(now)),
             )
             for play in manifest.plays:
                 self._insert_play(play, PlaySource.MANIFEST, now)

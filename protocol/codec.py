@@ -10,10 +10,10 @@ from protocol.messages import AgentMessage, AgentMessageUnion, WireModel, to_jso
 _agent_decoder = msgspec.json.Decoder(AgentMessageUnion)
 
 
-def encode(message: WireModel) -> bytes:
-    """JSON bytes of any wire model, checked to be valid v1 (ProtocolError otherwise)."""
+def encode(message: WireModel, *, check: bool = True) -> bytes:
+    """JSON bytes of any wire model, checked to be valid v1 (ProtocolError otherwise) unless `check` is off."""
     try:
-        return to_json(message)
+        return to_json(message, check=check)
     except ValueError as exc:
         raise ProtocolError(str(exc)) from None
 

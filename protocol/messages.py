@@ -244,12 +244,15 @@ def decode_as(data: bytes | str, type_: Any) -> Any:
     return msgspec.json.decode(data, type=type_)
 
 
-def to_json(message: WireModel) -> bytes:
-    """The JSON bytes of a wire model, after checking it decodes back as valid v1.
+def to_json(message: WireModel, *, check: bool = True) -> bytes:
+    """The JSON bytes of a wire model; with `check`, after checking it decodes back as valid v1.
 
-    Structs built in code are not checked field by field; this makes sure nothing invalid leaves.
+    Structs built in code are not checked field by field; the check makes sure nothing invalid leaves.
+    Without it: for bytes that stay here (a digest, a stored copy of a message already decoded).
     """
     data = msgspec.json.encode(message)
+    if not check:
+        return data
     try:
         msgspec.json.decode(data, type=type(message))
     except msgspec.ValidationError as exc:
@@ -257,17 +260,6 @@ def to_json(message: WireModel) -> bytes:
     return data
 
 
-def to_dict(message: WireModel) -> dict[str, Any]:
-    """The message as JSON-ready builtins (instants as ISO 8601 text)."""
-    result: dict[str, Any] = msgspec.to_builtins(message)
-    return result
-
-
 def replace(message: Any, **changes: Any) -> Any:
     """A copy of a frozen message with some fields changed; `__post_init__` runs again (msgspec ≥ 0.21)."""
     return msgspec.structs.replace(message, **changes)
-
-
-def field_names(cls: type[msgspec.Struct]) -> tuple[str, ...]:
-    """The fields of a struct class, in order."""
-    return cls.__struct_fields__

@@ -21,6 +21,8 @@ started=$SECONDS
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 dev=${DEV_PYTHON:-$repo/.venv/bin/python}
 agent_id=xa-debian-cum-1
+# shellcheck source=scripts/install-rehearsal-lib.sh
+. scripts/install-rehearsal-lib.sh
 
 if [ "$(id -u)" != 0 ]; then
   echo "SKIP: needs root (debootstrap, chroot, mounts)" >&2
@@ -150,20 +152,8 @@ fi
 chmod 0644 "$root/tmp/loa-xa-src.tar"
 
 # --- the controller, on the host ----------------------------------------------------------------------
-free_port() { "$dev" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-http_port=$(free_port)
-mqtt_port=$(free_port)
-admin_password=$("$dev" -c 'import secrets; print(secrets.token_urlsafe(18))')
-base="http://127.0.0.1:$http_port"
-LOA_ADMIN_USERNAME=install-admin LOA_ADMIN_PASSWORD=$admin_password LOA_TOPIC_ROOT="deb$$/loa/v1" \
-  "$dev" -m loa.cli controller --port "$http_port" --mqtt-port "$mqtt_port" --data-dir "$work/controller" \
-  >"$work/controller.log" 2>&1 &
-host_pids+=($!)
-api() { curl -fsS -u "install-admin:$admin_password" -H 'Content-Type: application/json' "$@"; }
-agent_status() {
-  api "$base/api/agents" |
-    "$dev" -c 'import json,sys; print({a["id"]: a["status"] for a in json.load(sys.stdin)}.get(sys.argv[1]))' "$agent_id"
-}
+local_controller_start deb
+host_pids+=("$controller_pid")
 
 # --- 2. the guide's shell blocks ------------------------------------------------------------------------
 # guide_block N: section N's ```sh block, with the rehearsal's replacements; each must match exactly once,
@@ -228,21 +218,11 @@ run_guide() {  # run_guide N TITLE
 run_guide 2 "system packages"
 run_guide 3 "the agent, agent extra only"
 echo "  Python in the chroot: $(in_root /opt/loa-xa/venv/bin/python --version) (Debian's python3 $python_version)"
-for forbidden in fastapi sqlalchemy pydub alembic apscheduler uvicorn amqtt; do
-  if in_root /opt/loa-xa/venv/bin/python -m pip show -q "$forbidden" >/dev/null 2>&1; then
-    fail "the agent-only install pulled in $forbidden"
-  fi
-done
+forbidden=$(forbidden_in in_root /opt/loa-xa/venv/bin/python)
+[ -z "$forbidden" ] || fail "the agent-only install pulled in $forbidden"
 
-for _ in $(seq 1 100); do
-  curl -fsS "$base/api/system" >/dev/null 2>&1 && break
-  sleep 0.2
-done
-curl -fsS "$base/api/system" >/dev/null 2>&1 || { cat "$work/controller.log" >&2; fail "the controller did not start"; }
-province=$(api -d '{"code": "deb-p", "name": "Nghệ An"}' "$base/api/provinces" |
-  "$dev" -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-api -d "{\"province_id\": $province, \"code\": \"deb-c\", \"name\": \"Trung Lộc\"}" "$base/api/communes" >/dev/null
-token=$("$dev" -m controller.services.enrollment --data-dir "$work/controller" "$agent_id" deb-c)
+local_controller_wait || fail "the controller did not start"
+token=$(enrolment_token "$agent_id" deb)
 run_guide 4 "enrol"
 for expect in "/etc/loa-xa 750 root:loa" "/etc/loa-xa/agent.toml 640 root:loa" "/etc/loa-xa/mqtt-password 600 loa:loa"; do
   read -r file _ <<<"$expect"
@@ -308,7 +288,7 @@ agent_pid=$!
 host_pids+=("$agent_pid")
 status=unknown
 for _ in $(seq 1 150); do
-  status=$(agent_status)
+  status=$(agent_status "$agent_id")
   [ "$status" = online ] && break
   kill -0 "$agent_pid" 2>/dev/null || break
   sleep 0.2
@@ -337,7 +317,7 @@ wait "$agent_pid" || agent_rc=$?
 [ "$agent_rc" = 0 ] || { cat "$work/agent.log" >>"$log"; fail "the agent exited with $agent_rc after SIGTERM"; }
 grep -q "STOPPING=1" "$work/notify.log" || fail "the agent never sent STOPPING=1"
 for _ in $(seq 1 50); do
-  status=$(agent_status)
+  status=$(agent_status "$agent_id")
   [ "$status" = offline ] && break
   sleep 0.2
 done

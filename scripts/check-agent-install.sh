@@ -13,6 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
+# shellcheck source=scripts/install-rehearsal-lib.sh
+. scripts/install-rehearsal-lib.sh
 work=$(mktemp -d)
 venv=$work/agent-venv
 pids=()
@@ -26,12 +28,8 @@ trap cleanup EXIT
 "${PYTHON:-python3}" -m venv "$venv"
 "$venv/bin/python" -m pip install -q --upgrade pip
 "$venv/bin/python" -m pip install -q ".[agent]"
-for forbidden in fastapi sqlalchemy pydub alembic apscheduler uvicorn amqtt; do
-  if "$venv/bin/python" -m pip show -q "$forbidden" >/dev/null 2>&1; then
-    echo "agent-only install pulled in $forbidden" >&2
-    exit 1
-  fi
-done
+forbidden=$(forbidden_in "$venv/bin/python")
+[ -z "$forbidden" ] || { echo "agent-only install pulled in $forbidden" >&2; exit 1; }
 "$venv/bin/loa" agent --help >/dev/null
 printf 'agent_id = "Bad Id"\n' > "$work/bad.toml"
 if out=$("$venv/bin/loa" agent --config "$work/bad.toml" 2>&1); then
@@ -43,24 +41,10 @@ echo "agent-only install: ok (no controller libraries; loa agent runs and names 
 [ "${AGENT_ONLY:-0}" = 1 ] && exit 0
 
 dev=${DEV_PYTHON:-$repo/.venv/bin/python}
-free_port() { "$dev" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-http_port=$(free_port)
-mqtt_port=$(free_port)
-admin_password=$("$dev" -c 'import secrets; print(secrets.token_urlsafe(18))')
-base="http://127.0.0.1:$http_port"
-LOA_ADMIN_USERNAME=install-admin LOA_ADMIN_PASSWORD=$admin_password LOA_TOPIC_ROOT="inst$$/loa/v1" \
-  "$dev" -m loa.cli controller --port "$http_port" --mqtt-port "$mqtt_port" --data-dir "$work/controller" \
-  >"$work/controller.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do
-  curl -fsS "$base/api/system" >/dev/null 2>&1 && break
-  sleep 0.2
-done
-curl -fsS "$base/api/system" >/dev/null || { cat "$work/controller.log" >&2; echo "controller did not start" >&2; exit 1; }
-api() { curl -fsS -u "install-admin:$admin_password" -H 'Content-Type: application/json' "$@"; }
-province=$(api -d '{"code": "inst-p", "name": "Nghệ An"}' "$base/api/provinces" | "$dev" -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-api -d "{\"province_id\": $province, \"code\": \"inst-c\", \"name\": \"Trung Lộc\"}" "$base/api/communes" >/dev/null
-token=$("$dev" -m controller.services.enrollment --data-dir "$work/controller" xa-install-cum-1 inst-c)
+local_controller_start inst
+pids+=("$controller_pid")
+local_controller_wait
+token=$(enrolment_token xa-install-cum-1 inst)
 
 "$venv/bin/python" firmware_config/loa-enroll --controller "$base" --token "$token" \
   --config "$work/etc/agent.toml" --state-dir "$work/state" --player virtual
@@ -68,10 +52,10 @@ token=$("$dev" -m controller.services.enrollment --data-dir "$work/controller" x
 
 GPIOZERO_PIN_FACTORY=mock "$venv/bin/loa" agent --config "$work/etc/agent.toml" >"$work/agent.log" 2>&1 &
 agent_pid=$!
-pids+=($agent_pid)
+pids+=("$agent_pid")
 status=unknown
 for _ in $(seq 1 150); do
-  status=$(api "$base/api/agents" | "$dev" -c 'import json,sys; print({a["id"]: a["status"] for a in json.load(sys.stdin)}.get("xa-install-cum-1"))')
+  status=$(agent_status xa-install-cum-1)
   [ "$status" = online ] && break
   sleep 0.2
 done

@@ -217,7 +217,6 @@ class Fleet:
         await asyncio.gather(*(link.close() for link in self.links.values()), return_exceptions=True)
         for pins in self.pin_factories.values():
             pins.close()
-        await asyncio.gather(*(client.aclose() for client in self._http))
         self._http = []
 
     # -- faults ----------------------------------------------------------------------------------

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -59,22 +61,34 @@ def system(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) ->
     if request.param == "mosquitto":
         endpoint: BrokerEndpoint = request.getfixturevalue("mosquitto")
         mqtt_url = endpoint.url
+    settings, admin = system_settings(
+        tmp_path, "e2e", database_url=database_url, mqtt_url=mqtt_url, embedded_mqtt_port=free_port()
+    )
+    with running_system(settings, admin) as system:
+        yield system
+
+
+def system_settings(tmp_path: Path, prefix: str, **overrides: Any) -> tuple[Settings, tuple[str, str]]:
+    """Settings for a throwaway controller, and its admin login: its own data dir, HTTP port, client id and topics."""
     run = uuid.uuid4().hex[:10]
-    port = free_port()
     admin = throwaway_admin()
     settings = Settings(
         admin_username=admin[0],
         admin_password=SecretStr(admin[1]),
         data_dir=tmp_path / "controller",
-        database_url=database_url,
-        mqtt_url=mqtt_url,
-        embedded_mqtt_port=free_port(),
-        http_port=port,
+        http_port=free_port(),
         mqtt_client_id=f"ctl-{run}",
-        topic_root=f"e2e{run}/loa/v1",
+        topic_root=f"{prefix}{run}/loa/v1",
+        **overrides,
     )
+    return settings, admin
+
+
+@contextmanager
+def running_system(settings: Settings, admin: tuple[str, str]) -> Iterator[System]:
+    """The whole controller serving HTTP on its port, with an API client logged in as the admin."""
     app = create_app(settings)
-    server = ServerThread(app, settings.http_host, port)
+    server = ServerThread(app, settings.http_host, settings.http_port)
     server.start()
     base = settings.resolved_public_base_url
     try:

@@ -10,19 +10,17 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from controller.app import create_app
-from controller.config import Settings
 from controller.db.models import Play, PlayEvent
 from controller.db.session import make_engine, make_session_factory
 from controller.server import ServerThread
 from simulator.demo import seed_commune, submit_and_approve
 from simulator.fleet import Fleet, FleetSpec
-from simulator.local import free_port, quiet_hours_away_from_now, throwaway_admin
+from simulator.local import quiet_hours_away_from_now
 from tests.conftest import BrokerEndpoint
-from tests.e2e.conftest import SHORT_BULLETIN
+from tests.e2e.conftest import SHORT_BULLETIN, system_settings
 
 pytestmark = pytest.mark.e2e
 
@@ -32,17 +30,8 @@ ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 def test_a_restart_mid_slot_neither_drops_nor_repeats_a_play(mosquitto: BrokerEndpoint, tmp_path: Path) -> None:
     run = uuid.uuid4().hex[:8]
-    admin = throwaway_admin()
-    port = free_port()
-    settings = Settings(
-        admin_username=admin[0],
-        admin_password=SecretStr(admin[1]),
-        data_dir=tmp_path / "controller",
-        mqtt_url=mosquitto.url,
-        http_port=port,
-        mqtt_client_id=f"ctl-{run}",
-        topic_root=f"restart{run}/loa/v1",
-    )
+    settings, admin = system_settings(tmp_path, "restart", mqtt_url=mosquitto.url)
+    port = settings.http_port
     base = settings.resolved_public_base_url
 
     def start() -> ServerThread:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from edge_agent.cache import CacheFull, MediaCache
 from edge_agent.errors import ChecksumMismatch, DownloadError, SizeMismatch
@@ -16,11 +14,9 @@ from edge_agent.media_client import MediaClient
 from tests.edge_agent.conftest import Audio, MediaServer, fake_mp3
 
 
-@pytest_asyncio.fixture
-async def http() -> AsyncIterator[MediaClient]:
-    client = MediaClient(read_timeout=10)
-    yield client
-    await client.aclose()
+@pytest.fixture
+def http() -> MediaClient:
+    return MediaClient(read_timeout=10)
 
 
 def leftovers(directory: Path) -> list[str]:

@@ -44,6 +44,19 @@ def answer(status: str, body: bytes = b"", headers: dict[str, str] | None = None
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
+def replying(data: bytes, heads: list[list[str]] | None = None) -> Handler:
+    """A server that reads the request head (kept in `heads`), sends `data` as it is, and hangs up."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await read_head(reader)
+        if heads is not None:
+            heads.append(head)
+        writer.write(data)
+        await writer.drain()
+
+    return handler
+
+
 async def body_of(client: MediaClient, url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     async with client.stream(url, headers) as response:
         return response.status_code, b"".join([chunk async for chunk in response.aiter_bytes()])
@@ -72,12 +85,7 @@ async def test_redirects_are_followed_and_headers_sent() -> None:
 
 @pytest.mark.asyncio
 async def test_a_redirect_loop_is_an_http_error() -> None:
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_head(reader)
-        writer.write(answer("301 Moved Permanently", headers={"Location": "/again"}))
-        await writer.drain()
-
-    async with serve(handler) as port:
+    async with serve(replying(answer("301 Moved Permanently", headers={"Location": "/again"}))) as port:
         with pytest.raises(HttpError, match="redirects"):
             await body_of(MediaClient(), f"http://127.0.0.1:{port}/again")
 
@@ -95,13 +103,8 @@ async def test_a_silent_server_times_out() -> None:
 
 @pytest.mark.asyncio
 async def test_a_body_cut_short_is_an_http_error_after_the_bytes_that_came() -> None:
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_head(reader)
-        writer.write(answer("200 OK", b"x" * 1000)[:-400])  # promises 1000 bytes, sends 600
-        await writer.drain()
-
     got = bytearray()
-    async with serve(handler) as port:
+    async with serve(replying(answer("200 OK", b"x" * 1000)[:-400])) as port:  # promises 1000 bytes, sends 600
         with pytest.raises(HttpError, match="bad HTTP"):
             async with MediaClient().stream(f"http://127.0.0.1:{port}/x") as response:
                 async for chunk in response.aiter_bytes():
@@ -111,12 +114,7 @@ async def test_a_body_cut_short_is_an_http_error_after_the_bytes_that_came() -> 
 
 @pytest.mark.asyncio
 async def test_garbage_from_the_server_is_an_http_error() -> None:
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_head(reader)
-        writer.write(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")
-        await writer.drain()
-
-    async with serve(handler) as port:
+    async with serve(replying(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")) as port:
         with pytest.raises(HttpError, match="bad HTTP"):
             await body_of(MediaClient(), f"http://127.0.0.1:{port}/x")
 
@@ -125,12 +123,7 @@ async def test_garbage_from_the_server_is_an_http_error() -> None:
 async def test_a_disk_error_in_the_callers_loop_stays_an_os_error() -> None:
     """The fetcher must tell a full disk (do not retry) from a broken link (retry)."""
 
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_head(reader)
-        writer.write(answer("200 OK", b"audio"))
-        await writer.drain()
-
-    async with serve(handler) as port:
+    async with serve(replying(answer("200 OK", b"audio"))) as port:
         with pytest.raises(OSError, match="No space") as info:
             async with MediaClient().stream(f"http://127.0.0.1:{port}/x") as response:
                 async for _chunk in response.aiter_bytes():
@@ -140,18 +133,11 @@ async def test_a_disk_error_in_the_callers_loop_stays_an_os_error() -> None:
 
 @pytest.mark.asyncio
 async def test_route_dials_elsewhere_but_names_the_origin() -> None:
-    hosts: list[str] = []
-
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = await read_head(reader)
-        hosts.extend(line for line in head if line.lower().startswith("host:"))
-        writer.write(answer("200 OK", b"via link"))
-        await writer.drain()
-
-    async with serve(handler) as port:
+    heads: list[list[str]] = []
+    async with serve(replying(answer("200 OK", b"via link"), heads)) as port:
         client = MediaClient(route=lambda origin: ("127.0.0.1", port) if origin[1] == "controller.invalid" else None)
         assert await body_of(client, "http://controller.invalid:8000/media/a.mp3") == (200, b"via link")
-    assert hosts == ["Host: controller.invalid:8000"]
+    assert [line for line in heads[0] if line.lower().startswith("host:")] == ["Host: controller.invalid:8000"]
 
 
 @pytest.mark.asyncio
@@ -212,12 +198,7 @@ def _private_ca(tmp_path: Path) -> tuple[Path, ssl.SSLContext]:
 async def test_https_trusts_the_given_ca_and_nothing_else(tmp_path: Path) -> None:
     ca_file, server_tls = _private_ca(tmp_path)
 
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_head(reader)
-        writer.write(answer("200 OK", b"secure"))
-        await writer.drain()
-
-    async with serve(handler, server_tls) as port:
+    async with serve(replying(answer("200 OK", b"secure")), server_tls) as port:
         url = f"https://127.0.0.1:{port}/media/a.mp3"
         assert await body_of(MediaClient(ca_file=ca_file), url) == (200, b"secure")
         with pytest.raises(HttpError, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify failed"):

@@ -15,27 +15,21 @@ from __future__ import annotations
 import asyncio
 import resource
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from pydantic import SecretStr
 
-from controller.app import create_app
-from controller.config import Settings
-from controller.server import ServerThread
 from loa.clock import utcnow
 from simulator.demo import seed_commune, submit_and_approve
 from simulator.faults import FaultKind, parse_faults
 from simulator.fleet import Fleet, FleetSpec
-from simulator.local import free_port, quiet_hours_away_from_now, throwaway_admin
+from simulator.local import quiet_hours_away_from_now
 from tests.conftest import BrokerEndpoint
-from tests.e2e.conftest import SHORT_BULLETIN, System, quarter_params
+from tests.e2e.conftest import SHORT_BULLETIN, System, quarter_params, running_system, system_settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -80,31 +74,20 @@ def system(database_url: str, mosquitto: BrokerEndpoint, tmp_path: Path) -> Iter
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or hard > soft):
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # 250 agents, 160 links, their sockets
-    run = uuid.uuid4().hex[:10]
-    port = free_port()
-    admin = throwaway_admin()
-    settings = Settings(
-        admin_username=admin[0],
-        admin_password=SecretStr(admin[1]),
-        data_dir=tmp_path / "controller",
+    settings, admin = system_settings(
+        tmp_path,
+        "faults",
         database_url=database_url,
         mqtt_url=mosquitto.url,
-        http_port=port,
-        mqtt_client_id=f"ctl-{run}",
-        topic_root=f"faults{run}/loa/v1",
         play_grace_s=GRACE_S,
         missed_grace_s=MISSED_GRACE_S,
         manifest_refresh_s=3600.0,
         expansion_refresh_s=3600.0,
     )
-    app = create_app(settings)
-    server = ServerThread(app, settings.http_host, port)
-    server.start()
     try:
-        with httpx.Client(base_url=settings.resolved_public_base_url, timeout=60, auth=admin) as api:
-            yield System(app.state.controller, settings, api, settings.resolved_public_base_url)
+        with running_system(settings, admin) as system:
+            yield system
     finally:
-        server.stop()
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
