@@ -63,8 +63,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from benchmarks.common import Out, machine, mosquitto_for_benchmark, stamp, table
-from loa.broker_url import parse_broker_url
-from loa.clock import utcnow
+from common.broker_url import parse_broker_url
+from common.clock import utcnow
 from protocol import (
     Confirmation,
     ManifestPlay,

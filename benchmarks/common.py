@@ -17,11 +17,11 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from common.errors import LoaError
 from controller.app import create_app
 from controller.config import Settings
 from controller.runtime import Controller
 from controller.server import ServerThread
-from loa.errors import LoaError
 from simulator.demo import submit_and_approve
 from simulator.fleet import FleetSpec
 from simulator.local import free_port, mosquitto_exe, private_mosquitto, quiet_hours_away_from_now, throwaway_admin

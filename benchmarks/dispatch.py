@@ -55,11 +55,11 @@ from benchmarks.common import (
     stamp,
     table,
 )
+from common.broker_url import parse_broker_url
+from common.clock import utcnow
 from controller.db.models import Play, PlayEvent
 from controller.dispatch.bus import MAX_INFLIGHT
 from controller.runtime import Controller
-from loa.broker_url import parse_broker_url
-from loa.clock import utcnow
 from protocol import ManifestPlay, ScheduleManifest, Signer, Topics
 from protocol.signing import generate_private_key
 from simulator.pool import FleetPool, default_processes

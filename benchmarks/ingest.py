@@ -34,12 +34,12 @@ from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, 
 from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.common import Out, machine, stamp, table
+from common.clock import utcnow
 from controller.db.base import UtcDateTime
 from controller.db.migrate import upgrade
 from controller.db.models import Agent, AudioAsset, Bulletin, Commune, Play, PlayEvent, Province
 from controller.db.session import make_engine, make_session_factory, transaction
 from controller.services.confirmations import ingest, play_event_row
-from loa.clock import utcnow
 from protocol import Confirmation
 from protocol import PlayEvent as Event
 from protocol.messages import AgentMessage, replace

@@ -6,7 +6,7 @@ On one private Mosquitto, with a real controller in this process and a `simulato
 of N real edge agents with virtual players in other processes:
 
 - **baseline**: N asyncio tasks in one other process, each sleeping until the same instant with
-  `loa.clock.SystemClock.sleep_until`, as the agents' players wait; each notes how late it woke.
+  `common.clock.SystemClock.sleep_until`, as the agents' players wait; each notes how late it woke.
 - **emergency, audio not cached**: the two-step emergency (preview, then confirm) to every agent.
   Each agent's start is its virtual player's `started_at`, compared with the play's `starts_at`
   (the instant the officer confirmed). An emergency plays at once, so this includes the PlayNow
@@ -47,8 +47,8 @@ from benchmarks.common import (
     table,
 )
 from benchmarks.dispatch import SHORT_BULLETIN
+from common.clock import SystemClock, utcnow
 from controller.db.models import Play
-from loa.clock import SystemClock, utcnow
 from simulator.pool import AgentResult, FleetPool
 
 STORM = {

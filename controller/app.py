@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
+from common.clock import Clock
 from controller.api import (
     bulletins,
     emergency,
@@ -29,7 +30,6 @@ from controller.dispatch.broker_auth import load_or_create_secret
 from controller.errors import ControllerError
 from controller.runtime import Controller
 from controller.web import mount_web
-from loa.clock import Clock
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.clock import Clock, SystemClock
 from controller.audio import MediaStore, PiperEngine, register_engine
 from controller.config import Settings
 from controller.db.migrate import upgrade
@@ -26,7 +27,6 @@ from controller.scheduling.scheduler import BroadcastScheduler
 from controller.services.access import LoginCache
 from controller.services.manifests import ManifestPolicy
 from controller.services.users import Role, create_user
-from loa.clock import Clock, SystemClock
 from protocol import Signer, Topics, encode_public_key
 from protocol.signing import generate_private_key, load_private_key, write_private_key
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import aiomqtt
 
+from common import __version__
+from common.clock import Clock, SystemClock
 from edge_agent import fetcher, health, systemd
 from edge_agent.config import AgentConfig, load_config
 from edge_agent.errors import AgentError, ConfigError
@@ -30,8 +32,6 @@ from edge_agent.quiet import QUIET_HOURS
 from edge_agent.ratelimit import TokenBucket
 from edge_agent.scheduler import Scheduler
 from edge_agent.state import AgentStore, PlayStatus
-from loa import __version__
-from loa.clock import Clock, SystemClock
 from protocol import MQTT_QOS, Topics, Verifier
 from protocol.codec import encode
 from protocol.errors import MessageRejected, RejectReason

@@ -14,9 +14,9 @@ from msgspec import Meta
 from msgspec.structs import force_setattr
 from nacl.signing import VerifyKey
 
+from common.broker_url import BrokerAddress, parse_broker_url
 from edge_agent.errors import ConfigError
 from edge_agent.quiet import QuietHours, parse_hhmm
-from loa.broker_url import BrokerAddress, parse_broker_url
 from protocol.codec import describe
 from protocol.errors import ProtocolError
 from protocol.signing import decode_public_key

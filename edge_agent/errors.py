@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loa.errors import LoaError
+from common.errors import LoaError
 
 
 class AgentError(LoaError):

@@ -11,8 +11,8 @@ from typing import Any
 
 from gpiozero import Button, OutputDevice
 
+from common.clock import Clock
 from edge_agent.timing import wait_until_or
-from loa.clock import Clock
 
 
 class Amplifier:

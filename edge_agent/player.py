@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
+from common.clock import Clock, utcnow
 from edge_agent.errors import AgentError
 from edge_agent.timing import wait_until_or
-from loa.clock import Clock, utcnow
 
 STOPPED = "stopped"
 """The `PlayOutcome.error` of a play ended by `Player.stop()`."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loa.clock import Clock
+from common.clock import Clock
 
 
 class TokenBucket:

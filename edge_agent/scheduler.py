@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from common.clock import Clock
 from edge_agent import fetcher
 from edge_agent.cache import MediaCache
 from edge_agent.config import AgentConfig
@@ -38,7 +39,6 @@ from edge_agent.media_client import MediaClient
 from edge_agent.playback import LATE, STOPPED, ItemKind, Playback, PlayItem, Refused, Report
 from edge_agent.quiet import QUIET_HOURS
 from edge_agent.state import AgentStore, PlaySource, PlayStatus
-from loa.clock import Clock
 from protocol.messages import ManifestPlay, ScheduleManifest
 
 log = logging.getLogger(__name__)

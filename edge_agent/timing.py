@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from loa.clock import Clock
+from common.clock import Clock
 
 
 async def wait_until_or(clock: Clock, instant: datetime, *events: asyncio.Event) -> bool:

@@ -1,3 +1,5 @@
-"""loa-xa: commune loudspeaker broadcast controller, edge agent and simulator."""
+"""loa-xa's command line, `loa`: one module per command group."""
 
-__version__ = "0.1.0"
+from common import __version__
+
+__all__ = ["__version__"]

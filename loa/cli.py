@@ -114,10 +114,10 @@ def _local_database(data_dir: Path | None) -> Iterator[tuple[Any, Any]]:
 def _bulletin_render(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from common.clock import utcnow
     from controller.audio import MediaStore
     from controller.services.approval import DurationWindow
     from controller.services.bulletin_render import MAX_BYTES_PER_5_MIN, render_files
-    from loa.clock import utcnow
 
     failed = False
     with _local_database(args.data_dir) as (settings, factory):
@@ -152,11 +152,11 @@ def _bulletin_render(args: argparse.Namespace) -> int:
 
 
 def _bulletin_import(args: argparse.Namespace) -> int:
+    from common.clock import utcnow
     from controller.db.session import transaction
     from controller.errors import ControllerError
     from controller.services.access import Actor
     from controller.services.bulletin_files import import_bulletin_file
-    from loa.clock import utcnow
 
     failed = False
     with _local_database(args.data_dir) as (_settings, factory):

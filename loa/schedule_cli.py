@@ -14,13 +14,13 @@ from typing import Any
 def _schedule_import(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
+    from common.clock import utcnow
     from controller.db.session import transaction
     from controller.errors import ControllerError
     from controller.services.access import Actor
     from controller.services.programmes import ProgrammeRejected
     from controller.services.schedule_files import import_schedule
     from loa.cli import _local_database
-    from loa.clock import utcnow
 
     failed = False
     with _local_database(args.data_dir) as (settings, factory):

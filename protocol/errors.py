@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from loa.errors import LoaError
+from common.errors import LoaError
 
 
 class ProtocolError(LoaError, ValueError):

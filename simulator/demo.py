@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from loa.clock import utcnow
+from common.clock import utcnow
 from simulator.fleet import Fleet
 from simulator.local import quiet_hours_away_from_now
 

@@ -56,6 +56,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import ClassVar, Literal, TypeVar
 
+from common.clock import SystemClock, utcnow
 from edge_agent.player import (
     DECODE_ERROR,
     DEVICE_BUSY,
@@ -65,7 +66,6 @@ from edge_agent.player import (
     PlayOutcome,
     failure_reason,
 )
-from loa.clock import SystemClock, utcnow
 
 
 class FaultKind(StrEnum):

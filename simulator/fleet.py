@@ -20,10 +20,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from gpiozero.pins.mock import MockFactory
 
+from common.broker_url import parse_broker_url
+from common.clock import Clock, utcnow
 from edge_agent import Agent, AgentConfig, VirtualPlayer
 from edge_agent.media_client import MediaClient, Origin, Route
-from loa.broker_url import parse_broker_url
-from loa.clock import Clock, utcnow
 from simulator.faults import (
     Crash,
     Drop,

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from loa.errors import LoaError
+from common.errors import LoaError
 
 
 def free_port() -> int:

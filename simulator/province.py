@@ -22,12 +22,12 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from common.errors import LoaError
 from controller.db.models import Commune
 from controller.db.session import transaction
 from controller.runtime import Controller
 from controller.schemas import AgentCreate, CommuneCreate, ProvinceCreate, VillageCreate
 from controller.services import geo
-from loa.errors import LoaError
 
 CLUSTERS_PER_COMMUNE = 50
 VILLAGES_PER_COMMUNE = 8

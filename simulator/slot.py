@@ -26,6 +26,7 @@ import httpx
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from common.clock import utcnow
 from controller.app import create_app
 from controller.config import Settings
 from controller.db.models import Play
@@ -33,7 +34,6 @@ from controller.runtime import Controller
 from controller.server import ServerThread
 from controller.services.bulletin_files import parse_bulletin_file
 from edge_agent.config import DEFAULT_LATE_GRACE_S
-from loa.clock import utcnow
 from simulator.demo import submit_and_approve
 from simulator.faults import FaultPlan
 from simulator.fleet import FleetSpec

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from loa.errors import LoaError
+from common.errors import LoaError
 from simulator.local import free_port, private_mosquitto
 
 

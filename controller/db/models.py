@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from common.clock import utcnow
 from controller.db.base import Base, UtcDateTime
-from loa.clock import utcnow
 
 
 class Province(Base):

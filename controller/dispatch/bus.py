@@ -10,8 +10,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
+from common.broker_url import parse_broker_url
 from controller.errors import ControllerError
-from loa.broker_url import parse_broker_url
 from protocol import MQTT_QOS, Channel, Topics
 
 log = logging.getLogger(__name__)

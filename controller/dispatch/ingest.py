@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.clock import Clock
 from controller.db.session import transaction
 from controller.services.confirmations import IngestResult, ingest
-from loa.clock import Clock
 from protocol import Channel, ProtocolError, Topics, decode_agent_message
 from protocol.messages import AgentMessage, SecurityEvent
 

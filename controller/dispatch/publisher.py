@@ -9,11 +9,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, load_only, sessionmaker
 
+from common.clock import Clock
 from controller.db.models import Agent
 from controller.db.session import transaction
 from controller.dispatch.bus import MqttBus
 from controller.services.manifests import ManifestPolicy, next_manifests
-from loa.clock import Clock
 from protocol import Signer, Topics
 from protocol.messages import SignedMessage
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from common.clock import utcnow
 from controller.audio import MediaStore, RenderedAudio, Voice, render_key, render_text, render_upload
 from controller.audio.engine import DEFAULT_PITCH, DEFAULT_RATE_WPM
 from controller.audio.master import JINGLES_DIR, LoudnessMastering
@@ -27,7 +28,6 @@ from controller.services import audit
 from controller.services.access import Actor, require_commune
 from controller.services.geo import add_unique, get_commune
 from controller.text.normalize import normalize
-from loa.clock import utcnow
 from protocol.messages import Priority
 
 PLANNED = "planned"

@@ -14,10 +14,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.clock import SystemClock, utcnow
 from controller.db.models import Agent, PlayEvent
 from controller.dispatch.bus import MqttBus
 from controller.dispatch.ingest import Ingestor
-from loa.clock import SystemClock, utcnow
 from protocol import AgentState, AgentStatus, ScheduleManifest, Signer, Topics, Verifier, encode
 from protocol.signing import generate_private_key
 from tests.conftest import BrokerEndpoint

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.clock import ManualClock
 from controller.db.models import Agent
 from controller.db.session import transaction
 from controller.dispatch import publisher as publisher_module
@@ -16,7 +17,6 @@ from controller.schemas import ScheduleCreate
 from controller.services.access import Actor
 from controller.services.manifests import ManifestPolicy, manifest_plays, manifest_plays_by_agent, next_manifests
 from controller.services.schedules import create_schedule
-from loa.clock import ManualClock
 from protocol import ScheduleManifest, Signer, Topics, Verifier
 from protocol.signing import generate_private_key
 from tests.controller.conftest import Seed

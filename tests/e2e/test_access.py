@@ -7,9 +7,9 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from common.clock import utcnow
 from controller.db.session import transaction
 from controller.services.users import Role, create_user
-from loa.clock import utcnow
 from simulator.demo import seed_commune
 from tests.e2e.conftest import SHORT_BULLETIN, System
 

@@ -13,8 +13,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from loa.broker_url import parse_broker_url
-from loa.clock import utcnow
+from common.broker_url import parse_broker_url
+from common.clock import utcnow
 from protocol import ManifestPlay, ScheduleManifest, Signer, Topics
 from protocol.signing import generate_private_key
 from simulator.demo import seed_commune

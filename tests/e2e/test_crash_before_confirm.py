@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from loa.clock import utcnow
+from common.clock import utcnow
 from simulator.demo import seed_commune
 from simulator.local import quiet_hours_away_from_now
 from tests.e2e.conftest import System, quarter_params

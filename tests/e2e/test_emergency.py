@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from loa.clock import utcnow
+from common.clock import utcnow
 from simulator.demo import seed_commune, submit_and_approve
 from tests.e2e.conftest import SHORT_BULLETIN, System
 from tests.e2e.test_broadcast_loop import fleet_for

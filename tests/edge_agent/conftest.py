@@ -20,8 +20,8 @@ import pytest
 import pytest_asyncio
 from gpiozero.pins.mock import MockFactory
 
+from common.clock import utcnow
 from edge_agent import Agent, AgentConfig, VirtualPlayer
-from loa.clock import utcnow
 from protocol import (
     AgentState,
     Confirmation,

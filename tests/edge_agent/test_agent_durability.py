@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from common.clock import utcnow
 from edge_agent import AgentStore, PlayStatus
 from edge_agent.faults import FAULT_ENV, FAULT_EXIT_CODE
-from loa.clock import utcnow
 from protocol import AgentStatus, Confirmation, PlayEvent, PlayNow
 from tests.edge_agent.conftest import (
     WAIT,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from common.clock import utcnow
 from edge_agent import PlayStatus
-from loa.clock import utcnow
 from tests.edge_agent.conftest import (
     Audio,
     ConfigFactory,

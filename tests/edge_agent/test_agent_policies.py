@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import msgspec
 import pytest
 
+from common.clock import ManualClock, utcnow
 from edge_agent import Agent
 from edge_agent.config import load_config
 from edge_agent.hardware import LedPattern
-from loa.clock import ManualClock, utcnow
 from protocol import (
     InterruptPolicy,
     ManifestPlay,

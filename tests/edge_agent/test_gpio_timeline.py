@@ -15,11 +15,11 @@ import pytest
 import pytest_asyncio
 from gpiozero.pins.mock import MockFactory
 
+from common.clock import ManualClock
 from edge_agent import Amplifier, PlayStatus, VirtualPlayer
 from edge_agent.hardware import LedPattern, StatusLed, StopButton
 from edge_agent.playback import STOPPED, ItemKind, Playback, PlayItem
 from edge_agent.quiet import QUIET_HOURS, QuietHours
-from loa.clock import ManualClock
 from protocol import InterruptPolicy, ManifestPlay, Priority
 
 DAY = datetime(2026, 5, 27, 10, 0, tzinfo=UTC)  # 17:00 in Asia/Ho_Chi_Minh: a normal broadcast slot

@@ -41,8 +41,8 @@ import aiomqtt
 import pytest
 import pytest_asyncio
 
+from common.clock import utcnow
 from edge_agent.faults import EXIT_BEFORE_CONFIRM, FAULT_EXIT_CODE, MID_DOWNLOAD, MID_PLAY, MID_WRITE
-from loa.clock import utcnow
 from protocol import Confirmation, ManifestPlay, ScheduleManifest, Signer, Topics, decode_agent_message
 from protocol.signing import encode_public_key, generate_private_key
 from tests.conftest import BrokerEndpoint

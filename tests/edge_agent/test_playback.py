@@ -12,10 +12,10 @@ import pytest
 import pytest_asyncio
 from gpiozero.pins.mock import MockFactory
 
+from common.clock import SystemClock
 from edge_agent import Amplifier, PlayStatus, VirtualPlayer
 from edge_agent.playback import ItemKind, Playback, PlayItem
 from edge_agent.player import PlayOutcome
-from loa.clock import SystemClock
 from protocol import ManifestPlay, Priority
 from tests.edge_agent.conftest import WAIT, Audio, make_play, wait_until
 

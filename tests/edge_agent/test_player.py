@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from common.clock import ManualClock
 from edge_agent.player import STOPPED, AlsaPlayer, Player, PlayerBusy, VirtualPlayer, failure_reason, write_tone
-from loa.clock import ManualClock
 
 
 @pytest.fixture(params=["virtual", "alsa"])

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from common.clock import utcnow
 from edge_agent.errors import StoreError
 from edge_agent.state import AgentStore, PlaySource, PlayStatus
-from loa.clock import utcnow
 from protocol import Confirmation, PlayEvent, decode_agent_message
 from protocol.messages import replace
 from tests.edge_agent.conftest import Audio, make_manifest, make_play

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from loa.clock import utcnow
+from common.clock import utcnow
 from simulator.demo import seed_commune, submit_and_approve
 from simulator.faults import FaultKind, parse_faults
 from simulator.fleet import Fleet, FleetSpec

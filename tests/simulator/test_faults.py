@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from common.clock import utcnow
 from edge_agent.player import VirtualPlayer
-from loa.clock import utcnow
 from simulator.faults import (
     Crash,
     Drift,

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from loa.errors import LoaError
+from common.errors import LoaError
 from simulator.pool import AgentResult, PlaySeen
 from simulator.province import generate_layout, load_layout
 from simulator.report import build_report, percentile

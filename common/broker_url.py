@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from loa.errors import LoaError
+from common.errors import LoaError
 
 
 class BrokerUrlError(LoaError, ValueError):
