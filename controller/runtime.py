@@ -25,6 +25,7 @@ from controller.errors import ControllerError
 from controller.scheduling.jobs import ScheduleJobs
 from controller.scheduling.scheduler import BroadcastScheduler
 from controller.services.access import LoginCache
+from controller.services.context import Context
 from controller.services.manifests import ManifestPolicy
 from controller.services.users import Role, create_user
 from protocol import Signer, Topics, encode_public_key
@@ -71,6 +72,17 @@ class Controller:
     def public_key(self) -> str:
         """The base64 key agents put in their config to verify our messages."""
         return encode_public_key(self.signer.public_key)
+
+    def context(self) -> Context:
+        """What the service operations need, without the controller itself."""
+        return Context(
+            session_factory=self.session_factory,
+            clock=self.clock,
+            settings=self.settings,
+            dispatcher=self.publisher,
+            store=self.store,
+            confirm_secret=self.confirm_secret,
+        )
 
     def start(self) -> None:
         s = self.settings

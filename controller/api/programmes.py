@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from controller.api.deps import ControllerDep, CurrentActor, SessionDep
-from controller.db.session import transaction
+from controller.deps import ContextDep, ControllerDep, CurrentActor, SessionDep
 from controller.schemas import (
     GroupCreate,
     GroupPublic,
@@ -17,7 +16,7 @@ from controller.schemas import (
     SlotCreate,
     SlotPublic,
 )
-from controller.services import programmes
+from controller.services import programmes, schedule_actions
 from controller.services.access import require_commune, visible_commune_ids
 from controller.services.schedules import list_plays
 
@@ -61,35 +60,21 @@ def check_programme(
 @router.post(
     "/programmes", status_code=201, responses={409: {"description": "unresolved conflicts, listed in `issues`"}}
 )
-def create_programme(data: ProgrammeCreate, controller: ControllerDep, actor: CurrentActor) -> ProgrammePublic:
+def create_programme(data: ProgrammeCreate, ctx: ContextDep, actor: CurrentActor) -> ProgrammePublic:
     """Save a programme. Each conflict must be listed in `acknowledged`; refusals cannot be."""
-    horizon = controller.jobs.horizon
-    with transaction(controller.session_factory) as session:
-        row, changed = programmes.create_programme(session, data, actor, controller.clock.now(), horizon)
-        result = programmes.programme_public(row)
-    controller.publisher.refresh(changed)
-    return result
+    return schedule_actions.save_programme(ctx, data, actor)
 
 
 @router.put("/programmes/{programme_id}", responses={409: {"description": "unresolved conflicts, listed in `issues`"}})
-def update_programme(
-    programme_id: int, data: ProgrammeCreate, controller: ControllerDep, actor: CurrentActor
-) -> ProgrammePublic:
+def update_programme(programme_id: int, data: ProgrammeCreate, ctx: ContextDep, actor: CurrentActor) -> ProgrammePublic:
     """Edit a programme; the affected clusters get new manifests at once."""
-    horizon = controller.jobs.horizon
-    with transaction(controller.session_factory) as session:
-        row, changed = programmes.update_programme(session, programme_id, data, actor, controller.clock.now(), horizon)
-        result = programmes.programme_public(row)
-    controller.publisher.refresh(changed)
-    return result
+    return schedule_actions.save_programme(ctx, data, actor, programme_id)
 
 
 @router.delete("/programmes/{programme_id}", status_code=204)
-def cancel_programme(programme_id: int, controller: ControllerDep, actor: CurrentActor) -> None:
+def cancel_programme(programme_id: int, ctx: ContextDep, actor: CurrentActor) -> None:
     """Stop a programme; its future plays leave the manifests."""
-    with transaction(controller.session_factory) as session:
-        changed = programmes.cancel_programme(session, programme_id, actor, controller.clock.now())
-    controller.publisher.refresh(changed)
+    schedule_actions.cancel_programme(ctx, programme_id, actor)
 
 
 @router.get("/programmes")

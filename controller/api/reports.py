@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from controller.api.deps import ControllerDep, CurrentActor, SessionDep
 from controller.db.models import Agent
+from controller.deps import ControllerDep, CurrentActor, SessionDep
 from controller.errors import NotFound
 from controller.reports.export import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, log_csv, summary_csv, summary_xlsx
 from controller.reports.periods import Period, PeriodKind

@@ -3,25 +3,122 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from controller.db.models import Agent, Bulletin, Emergency, Play
+from controller.db.models import Agent, Bulletin, Emergency, Play, Village
 from controller.errors import InvalidInput, NotFound
-from controller.schemas import EmergencyRequest, StopAllRequest
-from controller.services import audit
+from controller.schemas import EmergencyPreview, EmergencyPublic, EmergencyRequest, StopAllRequest, StopAllResult
+from controller.services import audit, commands
 from controller.services.access import Actor, require_commune
 from controller.services.approval import require_approved
 from controller.services.bulletins import HELD, PLANNED, get_bulletin
+from controller.services.context import Context
 from controller.services.programmes import CANCELLED, target_agent_ids
 from protocol.messages import Priority
 
+log = logging.getLogger(__name__)
+
 COMMAND_VALIDITY = timedelta(minutes=10)
 """An emergency command older than this is refused by the agent: a delayed siren is a wrong siren."""
+
+CONFIRM_MAX_AGE_S = 120
+"""A confirmation token is valid this long after the preview that issued it."""
+
+
+def _serializer(ctx: Context) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(ctx.confirm_secret, salt="loa-xa emergency confirm")
+
+
+def preview(ctx: Context, data: EmergencyRequest, actor: Actor) -> EmergencyPreview:
+    """Step 1: what would play where, and a signed token bound to this user that step 2 must bring back."""
+    with ctx.transaction() as session:
+        bulletin, agents = emergency_targets(session, data, actor)
+        title = bulletin.title
+    token = _serializer(ctx).dumps({"request": data.model_dump(mode="json"), "user": actor.username})
+    return EmergencyPreview(bulletin_title=title, clusters=agents, confirm_token=str(token))
+
+
+def confirmed_request(ctx: Context, token: str, actor: Actor) -> EmergencyRequest:
+    """The request a confirmation token carries; refused if forged, expired or issued to someone else."""
+    try:
+        payload = _serializer(ctx).loads(token, max_age=CONFIRM_MAX_AGE_S)
+    except SignatureExpired:
+        raise InvalidInput(
+            "confirmation expired", "Xác nhận đã hết hạn (quá 2 phút). Hãy xem trước và xác nhận lại."
+        ) from None
+    except BadSignature:
+        raise InvalidInput("bad confirmation token", "Mã xác nhận không hợp lệ.") from None
+    if not isinstance(payload, dict) or payload.get("user") != actor.username:
+        raise InvalidInput("confirmation issued to another user", "Mã xác nhận thuộc về người dùng khác.")
+    return EmergencyRequest.model_validate(payload["request"])
+
+
+def start(ctx: Context, token: str, actor: Actor) -> tuple[EmergencyPublic, str]:
+    """Step 2: confirmed. Records the emergency, then sends every targeted cluster a signed PlayNow
+    that preempts what it plays. Returns the emergency and the bulletin's title."""
+    data = confirmed_request(ctx, token, actor)
+    now = ctx.now()
+    with ctx.transaction() as session:
+        row, plays = start_emergency(session, data, actor, now)
+        messages = commands.play_now(plays, ctx.base_url, now, row.interrupted)
+        title = get_bulletin(session, data.bulletin_id).title
+        result = EmergencyPublic(
+            id=row.id,
+            commune_id=row.commune_id,
+            bulletin_id=row.bulletin_id,
+            clusters=[p.agent_id for p in plays],
+            interrupted=row.interrupted,
+            created_by=row.created_by,
+            created_at=row.created_at,
+            stopped_at=None,
+        )
+    log.warning("emergency %s started by %s on %d clusters", result.id, actor.username, len(result.clusters))
+    ctx.dispatcher.send(messages)
+    ctx.dispatcher.refresh(result.clusters)
+    return result, title
+
+
+def stop_everything(ctx: Context, data: StopAllRequest, actor: Actor) -> StopAllResult:
+    """The kill switch: the clusters stop now, and nothing due in the next minutes plays."""
+    now = ctx.now()
+    with ctx.transaction() as session:
+        agents = stop_all(session, data, actor, now)
+    log.warning("stop-all by %s on %d clusters of commune %s", actor.username, len(agents), data.commune_id)
+    ctx.dispatcher.send(commands.stop(agents, now))
+    ctx.dispatcher.refresh(agents)
+    return StopAllResult(clusters=agents, stopped_at=now)
+
+
+def set_volume(ctx: Context, actor: Actor, agent_id: str, volume: int) -> int:
+    """Send a cluster its new volume. Returns the cluster's commune."""
+    with ctx.transaction() as session:
+        message = commands.set_volume(session, actor, agent_id, volume, ctx.now())
+        commune_id = session.get_one(Agent, agent_id).commune_id
+    ctx.dispatcher.send([message])
+    return commune_id
+
+
+def test_tone(ctx: Context, actor: Actor, agent_id: str, seconds: float) -> int:
+    """Ask a cluster to play its test tone. Returns the cluster's commune."""
+    with ctx.transaction() as session:
+        message = commands.test_tone(session, actor, agent_id, seconds, ctx.now())
+        commune_id = session.get_one(Agent, agent_id).commune_id
+    ctx.dispatcher.send([message])
+    return commune_id
+
+
+def page_lists(session: Session, commune_id: int) -> tuple[list[Village], list[Agent]]:
+    """The commune's villages and clusters, by name and id, for the target pickers."""
+    villages = list(session.scalars(select(Village).where(Village.commune_id == commune_id).order_by(Village.name)))
+    agents = list(session.scalars(select(Agent).where(Agent.commune_id == commune_id).order_by(Agent.id)))
+    return villages, agents
 
 
 def emergency_targets(session: Session, data: EmergencyRequest, actor: Actor) -> tuple[Bulletin, list[str]]:

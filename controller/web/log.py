@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
-from controller.api.deps import ControllerDep, SessionDep
+from controller.deps import ControllerDep, SessionDep
 from controller.errors import InvalidInput
 from controller.reports.export import CSV_MEDIA_TYPE, log_csv
 from controller.reports.labels import PLAY_STATUS_VI

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
-from controller.api.deps import ControllerDep, SessionDep
 from controller.db.models import Agent
+from controller.deps import ControllerDep, SessionDep
 from controller.errors import NotFound
 from controller.reports.periods import Period, PeriodKind, period_or_current
 from controller.reports.summary import Dimension, ReportSummary, summarize

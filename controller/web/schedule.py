@@ -17,14 +17,14 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from controller.api.deps import ControllerDep, SessionDep
 from controller.db.models import Agent, Bulletin, Play, Programme, Schedule, Slot, Village
 from controller.db.session import transaction
+from controller.deps import ContextDep, ControllerDep, SessionDep
 from controller.errors import ControllerError, InvalidInput
 from controller.runtime import Controller
 from controller.scheduling.recurrence import WEEKDAY_VI, Recurrence, RecurrenceKind
 from controller.schemas import IssueKind, ProgrammeCheck, ProgrammeCreate, ScheduleCreate, SlotCreate, Target
-from controller.services import programmes, schedules
+from controller.services import programmes, schedule_actions
 from controller.services.access import Actor
 from controller.services.bulletins import list_bulletins
 from controller.services.programmes import ProgrammeRejected
@@ -260,6 +260,7 @@ def programme_save(
     request: Request,
     actor: WebActor,
     controller: ControllerDep,
+    ctx: ContextDep,
     _csrf: CsrfChecked,
     commune_id: Annotated[int, Form()],
     name: Annotated[str, Form()] = "",
@@ -310,12 +311,7 @@ def programme_save(
                     flash=message,
                     flash_kind="ok" if not check.blocking else "warn",
                 )
-        horizon = controller.jobs.horizon
-        with transaction(controller.session_factory) as session:
-            if programme_id is None:
-                _, changed = programmes.create_programme(session, data, actor, now, horizon)
-            else:
-                _, changed = programmes.update_programme(session, programme_id, data, actor, now, horizon)
+        schedule_actions.save_programme(ctx, data, actor, programme_id)
     except ProgrammeRejected as exc:
         check = ProgrammeCheck(issues=exc.issues, plays_in_horizon=0, clusters=0)
         with controller.session_factory() as session:
@@ -344,19 +340,14 @@ def programme_save(
                 flash=exc.message_vi,
                 flash_kind="error",
             )
-    controller.publisher.refresh(changed)
     return redirect(request, f"/schedule?commune_id={commune_id}", f"Đã lưu chương trình “{data.name}”.")
 
 
 @router.post("/schedule/programmes/{programme_id}/cancel")
 def programme_cancel(
-    request: Request, programme_id: int, actor: WebActor, controller: ControllerDep, _csrf: CsrfChecked
+    request: Request, programme_id: int, actor: WebActor, ctx: ContextDep, _csrf: CsrfChecked
 ) -> Response:
-    with transaction(controller.session_factory) as session:
-        commune_id = programmes.get_programme(session, programme_id).commune_id
-        page_scope(session, actor, commune_id, write=True)
-        changed = programmes.cancel_programme(session, programme_id, actor, controller.clock.now())
-    controller.publisher.refresh(changed)
+    commune_id = schedule_actions.cancel_programme(ctx, programme_id, actor)
     return redirect(request, f"/schedule?commune_id={commune_id}", "Đã dừng chương trình.", "warn")
 
 
@@ -364,7 +355,7 @@ def programme_cancel(
 def booking_create(
     request: Request,
     actor: WebActor,
-    controller: ControllerDep,
+    ctx: ContextDep,
     _csrf: CsrfChecked,
     commune_id: Annotated[int, Form()],
     bulletin_id: Annotated[str, Form()],
@@ -373,7 +364,7 @@ def booking_create(
     agent_ids: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     """Book one approved bulletin at one local date and time (seconds allowed) on the chosen clusters."""
-    tz = ZoneInfo(controller.settings.timezone)
+    tz = ZoneInfo(ctx.settings.timezone)
     try:
         local = datetime.fromisoformat(starts_at)
     except ValueError:
@@ -387,11 +378,8 @@ def booking_create(
         village_ids=village_ids or [],
         agent_ids=agent_ids or [],
     )
-    with transaction(controller.session_factory) as session:
-        page_scope(session, actor, commune_id, write=True)
-        _, plays = schedules.create_schedule(session, data, controller.clock.now(), actor)
-        count = len(plays)
-    controller.publisher.refresh({p.agent_id for p in plays})
+    booking = schedule_actions.book(ctx, data, actor)
+    count = booking.play_count
     message = f"Đã đặt lịch phát lúc {when.astimezone(tz):%H:%M:%S %d/%m/%Y} trên {count} cụm loa."
     week = when.astimezone(tz).date().isoformat()
     return redirect(request, f"/schedule?commune_id={commune_id}&week={week}", message)

@@ -13,8 +13,8 @@ from fastapi import Depends, Form, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from controller.api.deps import ControllerDep
 from controller.db.models import Commune, User
+from controller.deps import ControllerDep
 from controller.errors import Forbidden, NotFound
 from controller.services.access import Actor, require_commune, visible_commune_ids
 from controller.services.users import Role
