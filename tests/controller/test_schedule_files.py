@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from controller.api import schedule_files as schedule_api
-from controller.deps import current_actor
 from controller.db.models import AudioAsset, Bulletin, Play, Programme, Slot
 from controller.db.session import transaction
+from controller.deps import current_actor
 from controller.errors import ControllerError, Forbidden, InvalidInput
 from controller.schemas import AgentCreate, CommuneCreate, ProvinceCreate, VillageCreate
 from controller.services import audit, geo, programmes
