@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from controller.db.status import PlayStatus
 from controller.deps import ContextDep, ControllerDep, CurrentActor, SessionDep
 from controller.schemas import (
     GroupCreate,
@@ -86,4 +87,4 @@ def list_programmes(session: SessionDep, actor: CurrentActor) -> list[ProgrammeP
 @router.get("/plays/missed")
 def missed_plays(session: SessionDep, actor: CurrentActor) -> list[PlayPublic]:
     """Plays with no confirmation by the end of their slot plus the grace period, with the reason."""
-    return list_plays(session, status="missed", commune_ids=visible_commune_ids(session, actor))
+    return list_plays(session, status=PlayStatus.MISSED, commune_ids=visible_commune_ids(session, actor))

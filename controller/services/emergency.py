@@ -12,15 +12,16 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from controller.db.models import Agent, Bulletin, Emergency, Play, Village
+from controller.db.models import Agent, Bulletin, Emergency, Play
+from controller.db.status import PlayStatus
 from controller.errors import InvalidInput, NotFound
 from controller.schemas import EmergencyPreview, EmergencyPublic, EmergencyRequest, StopAllRequest, StopAllResult
 from controller.services import audit, commands
 from controller.services.access import Actor, require_commune
 from controller.services.approval import require_approved
-from controller.services.bulletins import HELD, PLANNED, get_bulletin
+from controller.services.bulletins import get_bulletin
 from controller.services.context import Context
-from controller.services.programmes import CANCELLED, target_agent_ids
+from controller.services.programmes import target_agent_ids
 from protocol.messages import Priority
 
 log = logging.getLogger(__name__)
@@ -114,13 +115,6 @@ def test_tone(ctx: Context, actor: Actor, agent_id: str, seconds: float) -> int:
     return commune_id
 
 
-def page_lists(session: Session, commune_id: int) -> tuple[list[Village], list[Agent]]:
-    """The commune's villages and clusters, by name and id, for the target pickers."""
-    villages = list(session.scalars(select(Village).where(Village.commune_id == commune_id).order_by(Village.name)))
-    agents = list(session.scalars(select(Agent).where(Agent.commune_id == commune_id).order_by(Agent.id)))
-    return villages, agents
-
-
 def emergency_targets(session: Session, data: EmergencyRequest, actor: Actor) -> tuple[Bulletin, list[str]]:
     """Validate an emergency request: the actor runs the commune, the bulletin is approved, clusters exist."""
     require_commune(session, actor, data.commune_id, write=True)
@@ -194,11 +188,11 @@ def stop_all(session: Session, data: StopAllRequest, actor: Actor, now: datetime
             update(Play)
             .where(
                 Play.agent_id.in_(agents),
-                Play.status.in_((PLANNED, HELD)),
+                Play.status.in_((PlayStatus.PLANNED, PlayStatus.HELD)),
                 Play.starts_at <= now + timedelta(minutes=5),
                 Play.starts_at >= now - timedelta(hours=1),
             )
-            .values(status=CANCELLED, reason="stop-all")
+            .values(status=PlayStatus.CANCELLED, reason="stop-all")
         )
     session.execute(
         update(Emergency)

@@ -101,3 +101,10 @@ def list_agents(session: Session, commune_id: int | None = None) -> Sequence[Age
     if commune_id is not None:
         stmt = stmt.where(Agent.commune_id == commune_id)
     return session.scalars(stmt).all()
+
+
+def commune_places(session: Session, commune_id: int) -> tuple[list[Village], list[Agent]]:
+    """The commune's villages by name and its clusters by id, for the pages' target pickers."""
+    villages = list(session.scalars(select(Village).where(Village.commune_id == commune_id).order_by(Village.name)))
+    agents = list(session.scalars(select(Agent).where(Agent.commune_id == commune_id).order_by(Agent.id)))
+    return villages, agents

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request, Response
 
 from controller.deps import ContextDep, SessionDep
 from controller.schemas import EmergencyRequest, InterruptPolicyName, StopAllRequest, Target
-from controller.services import emergency
+from controller.services import emergency, geo
 from controller.services.bulletins import list_bulletins
 from controller.web.render import WebRoute, redirect, render
 from controller.web.security import CsrfChecked, WebActor, page_scope
@@ -31,7 +31,7 @@ def emergency_page(request: Request, actor: WebActor, session: SessionDep, commu
     context: dict[str, Any] = {"scope": scope, "commune": scope.commune, "args": {"commune_id": cid}}
     if cid is not None:
         approved = list_bulletins(session, status="approved", commune_ids=[cid])
-        villages, agents = emergency.page_lists(session, cid)
+        villages, agents = geo.commune_places(session, cid)
         context.update(
             bulletins=sorted(approved, key=lambda b: (b.priority != Priority.EMERGENCY.value, b.title)),
             villages=villages,

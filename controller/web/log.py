@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
+from controller.db.status import PlayStatus
 from controller.deps import ControllerDep, SessionDep
 from controller.errors import InvalidInput
 from controller.reports.export import CSV_MEDIA_TYPE, log_csv
@@ -125,8 +126,8 @@ def log_page(
         limit=PAGE_LIMIT,
         topics=DEFAULT_TOPICS,
         statuses=PLAY_STATUS_VI,
-        total_minutes=sum(e.duration_played_s or 0.0 for e in entries if e.status == "finished") / 60,
-        finished=sum(1 for e in entries if e.status == "finished"),
+        total_minutes=sum(e.duration_played_s or 0.0 for e in entries if e.status == PlayStatus.FINISHED) / 60,
+        finished=sum(1 for e in entries if e.status == PlayStatus.FINISHED),
     )
 
 

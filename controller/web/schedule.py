@@ -8,23 +8,23 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request, Response
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from controller.db.models import Agent, Bulletin, Play, Programme, Schedule, Slot, Village
+from controller.db.models import Programme
 from controller.db.session import transaction
 from controller.deps import ContextDep, ControllerDep, SessionDep
 from controller.errors import ControllerError, InvalidInput
+from controller.reports.week import ONE_OFF, week_view
 from controller.runtime import Controller
 from controller.scheduling.recurrence import WEEKDAY_VI, Recurrence, RecurrenceKind
 from controller.schemas import IssueKind, ProgrammeCheck, ProgrammeCreate, ScheduleCreate, SlotCreate, Target
-from controller.services import programmes, schedule_actions
+from controller.services import geo, programmes, schedule_actions
 from controller.services.access import Actor
 from controller.services.bulletins import list_bulletins
 from controller.services.programmes import ProgrammeRejected
@@ -35,59 +35,11 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
-ONE_OFF = "Phát một lần"
 RECURRENCES = {
     RecurrenceKind.DAILY.value: "Hằng ngày",
     RecurrenceKind.WEEKDAYS.value: "Thứ Hai đến Thứ Sáu",
     RecurrenceKind.DAYS.value: "Các ngày chọn trong tuần",
 }
-
-
-@dataclass
-class Cell:
-    """What one slot holds on one day: bulletins with their number of clusters."""
-
-    items: dict[str, list[int]] = field(default_factory=dict)
-    """title -> [clusters, finished]"""
-
-
-@dataclass
-class Week:
-    days: list[date]
-    rows: list[tuple[str, str, list[Cell]]]
-    """(slot name, start HH:MM, one cell per day)"""
-
-
-def week_view(session: Session, commune_id: int, monday: date, timezone: str) -> Week:
-    tz = ZoneInfo(timezone)
-    days = [monday + timedelta(days=i) for i in range(7)]
-    start = datetime.combine(monday, time(0), tz)
-    end = start + timedelta(days=7)
-    stmt = (
-        select(Play.starts_at, Play.status, Bulletin.title, Slot.name, Slot.start_time, Schedule.slot_name)
-        .join(Agent, Agent.id == Play.agent_id)
-        .join(Bulletin, Bulletin.id == Play.bulletin_id)
-        .outerjoin(Programme, Programme.id == Play.programme_id)
-        .outerjoin(Slot, Slot.id == Programme.slot_id)
-        .outerjoin(Schedule, Schedule.id == Play.schedule_id)
-        .where(Agent.commune_id == commune_id, Play.starts_at >= start, Play.starts_at < end)
-        .where(Play.status != "cancelled")
-        .order_by(Play.starts_at)
-    )
-    slots = {s.name: s.start_time for s in programmes.list_slots(session, commune_id)}
-    cells: dict[str, list[Cell]] = {name: [Cell() for _ in days] for name in slots}
-    for starts_at, status, title, slot_name, slot_start, booking_slot in session.execute(stmt):
-        local = starts_at.astimezone(tz)
-        name = slot_name or booking_slot or ONE_OFF
-        if name not in slots:
-            slots[name] = slot_start or local.strftime("%H:%M")
-        row = cells.setdefault(name, [Cell() for _ in days])
-        label = title if slot_name else f"{local:%H:%M} {title}"
-        counts = row[(local.date() - monday).days].items.setdefault(label, [0, 0])
-        counts[0] += 1
-        counts[1] += status == "finished"
-    ordered = sorted(cells, key=lambda n: slots.get(n, "99:99"))
-    return Week(days, [(name, slots.get(name, ""), cells[name]) for name in ordered])
 
 
 def _monday(value: str | None, today: date) -> date:
@@ -183,7 +135,7 @@ def _page(
         return render(request, "schedule.html", actor=actor, scope=scope, commune=None, args={}, **context)
     today = controller.clock.now().astimezone(ZoneInfo(tz)).date()
     monday = _monday(week, today)
-    villages = session.scalars(select(Village).where(Village.commune_id == commune_id).order_by(Village.name))
+    villages, agents = geo.commune_places(session, commune_id)
     return render(
         request,
         "schedule.html",
@@ -199,8 +151,8 @@ def _page(
         slots=programmes.list_slots(session, commune_id),
         programme_rows=[programmes.programme_public(p) for p in programmes.list_programmes(session, [commune_id])],
         approved=list_bulletins(session, status="approved", commune_ids=[commune_id]),
-        villages=list(villages),
-        agents=list(session.scalars(select(Agent).where(Agent.commune_id == commune_id).order_by(Agent.id))),
+        villages=villages,
+        agents=agents,
         recurrences=RECURRENCES,
         form=form or ProgrammeForm(),
         check=check,
