@@ -25,9 +25,9 @@ router = APIRouter(prefix="/api", tags=["programmes"])
 
 
 @router.post("/slots", status_code=201)
-def create_slot(data: SlotCreate, session: SessionDep, actor: CurrentActor) -> SlotPublic:
+def create_slot(data: SlotCreate, ctx: ContextDep, actor: CurrentActor) -> SlotPublic:
     """A daily session, such as Sáng 05:30 for 30 minutes. Refused inside quiet hours."""
-    return SlotPublic.model_validate(programmes.create_slot(session, data, actor))
+    return schedule_actions.create_slot(ctx, data, actor)
 
 
 @router.get("/communes/{commune_id}/slots")
@@ -37,16 +37,14 @@ def list_slots(commune_id: int, session: SessionDep, actor: CurrentActor) -> lis
 
 
 @router.put("/communes/{commune_id}/quiet-hours")
-def set_quiet_hours(commune_id: int, data: QuietHours, session: SessionDep, actor: CurrentActor) -> QuietHours:
+def set_quiet_hours(commune_id: int, data: QuietHours, ctx: ContextDep, actor: CurrentActor) -> QuietHours:
     """Giờ yên tĩnh: no normal or priority broadcast between `start` and `end` (default 21:00-05:00)."""
-    commune = programmes.set_quiet_hours(session, commune_id, data, actor)
-    return QuietHours(start=commune.quiet_start, end=commune.quiet_end)
+    return schedule_actions.set_quiet_hours(ctx, commune_id, data, actor)
 
 
 @router.post("/groups", status_code=201)
-def create_group(data: GroupCreate, session: SessionDep, actor: CurrentActor) -> GroupPublic:
-    row = programmes.create_group(session, data, actor)
-    return GroupPublic(id=row.id, commune_id=row.commune_id, name=row.name, agent_ids=data.agent_ids)
+def create_group(data: GroupCreate, ctx: ContextDep, actor: CurrentActor) -> GroupPublic:
+    return schedule_actions.create_group(ctx, data, actor)
 
 
 @router.post("/programmes/check")

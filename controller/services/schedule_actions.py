@@ -12,15 +12,40 @@ import asyncio
 from controller.schemas import (
     AgentCreate,
     AgentPublic,
+    GroupCreate,
+    GroupPublic,
     ProgrammeCreate,
     ProgrammePublic,
+    QuietHours,
     ScheduleCreate,
     SchedulePublic,
+    SlotCreate,
+    SlotPublic,
 )
 from controller.services import geo, programmes, schedules
 from controller.services.access import Actor, require_commune
 from controller.services.context import Context
 from controller.services.schedule_files import ScheduleImportReport, import_schedule
+
+
+def create_slot(ctx: Context, data: SlotCreate, actor: Actor) -> SlotPublic:
+    """A daily session, such as Sáng 05:30 for 30 minutes. Refused inside quiet hours."""
+    with ctx.transaction() as session:
+        return SlotPublic.model_validate(programmes.create_slot(session, data, actor))
+
+
+def set_quiet_hours(ctx: Context, commune_id: int, data: QuietHours, actor: Actor) -> QuietHours:
+    """Giờ yên tĩnh: no normal or priority broadcast between `start` and `end`."""
+    with ctx.transaction() as session:
+        commune = programmes.set_quiet_hours(session, commune_id, data, actor)
+        return QuietHours(start=commune.quiet_start, end=commune.quiet_end)
+
+
+def create_group(ctx: Context, data: GroupCreate, actor: Actor) -> GroupPublic:
+    """A named set of a commune's clusters, for targets."""
+    with ctx.transaction() as session:
+        row = programmes.create_group(session, data, actor)
+        return GroupPublic(id=row.id, commune_id=row.commune_id, name=row.name, agent_ids=data.agent_ids)
 
 
 def save_programme(

@@ -17,7 +17,6 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from controller.db.models import Programme
-from controller.db.session import transaction
 from controller.deps import ContextDep, ControllerDep, SessionDep
 from controller.errors import ControllerError, InvalidInput
 from controller.reports.week import ONE_OFF, week_view
@@ -187,7 +186,7 @@ def schedule_page(
 def slot_create(
     request: Request,
     actor: WebActor,
-    controller: ControllerDep,
+    ctx: ContextDep,
     _csrf: CsrfChecked,
     commune_id: Annotated[int, Form()],
     name: Annotated[str, Form()],
@@ -200,8 +199,7 @@ def slot_create(
         raise InvalidInput("bad slot form", "Khung giờ cần tên, giờ bắt đầu (GG:PP) và số phút (1–240).") from None
     target = f"/schedule?commune_id={commune_id}"
     try:
-        with transaction(controller.session_factory) as session:
-            programmes.create_slot(session, data, actor)
+        schedule_actions.create_slot(ctx, data, actor)
     except InvalidInput as exc:  # quiet hours: say why on the schedule page, not on an error page
         return redirect(request, target, exc.message_vi, "error")
     return redirect(request, target, f"Đã thêm khung giờ {data.name}.")
