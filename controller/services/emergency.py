@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -34,7 +34,13 @@ CONFIRM_MAX_AGE_S = 120
 
 
 def _serializer(ctx: Context) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(ctx.confirm_secret, salt="loa-xa emergency confirm")
+    """Signs and checks confirmation tokens; their age is measured on the controller's clock."""
+
+    class ClockSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(ctx.now().timestamp())
+
+    return URLSafeTimedSerializer(ctx.confirm_secret, salt="loa-xa emergency confirm", signer=ClockSigner)
 
 
 def preview(ctx: Context, data: EmergencyRequest, actor: Actor) -> EmergencyPreview:

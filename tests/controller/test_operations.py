@@ -105,3 +105,16 @@ def test_stop_everything_cancels_the_emergency_plays_and_stops_every_cluster(ctx
         (row,) = s.scalars(select(Emergency)).all()
     assert statuses == {PlayStatus.CANCELLED}
     assert row.stopped_by == "can-bo"
+
+
+def test_a_confirmation_token_expires_after_two_minutes(ctx: Context, seed: Seed) -> None:
+    clock = ctx.clock
+    assert isinstance(clock, ManualClock)
+    request = EmergencyRequest(commune_id=seed.commune_id, bulletin_id=seed.bulletin_id, target=Target())
+    token = emergency.preview(ctx, request, officer(seed)).confirm_token
+    clock.advance(emergency.CONFIRM_MAX_AGE_S + 1)
+    with pytest.raises(InvalidInput) as refused:
+        emergency.start(ctx, token, officer(seed))
+    assert "hết hạn" in refused.value.message_vi
+    with ctx.session_factory() as s:
+        assert s.scalars(select(Emergency)).all() == []
