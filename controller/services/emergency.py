@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
@@ -22,6 +22,7 @@ from controller.services.approval import require_approved
 from controller.services.bulletins import get_bulletin
 from controller.services.context import Context
 from controller.services.programmes import target_agent_ids
+from protocol import SignedMessage
 from protocol.messages import Priority
 
 log = logging.getLogger(__name__)
@@ -105,17 +106,18 @@ def stop_everything(ctx: Context, data: StopAllRequest, actor: Actor) -> StopAll
 
 def set_volume(ctx: Context, actor: Actor, agent_id: str, volume: int) -> int:
     """Send a cluster its new volume. Returns the cluster's commune."""
-    with ctx.transaction() as session:
-        message = commands.set_volume(session, actor, agent_id, volume, ctx.now())
-        commune_id = session.get_one(Agent, agent_id).commune_id
-    ctx.dispatcher.send([message])
-    return commune_id
+    return _command(ctx, agent_id, lambda session: commands.set_volume(session, actor, agent_id, volume, ctx.now()))
 
 
 def test_tone(ctx: Context, actor: Actor, agent_id: str, seconds: float) -> int:
     """Ask a cluster to play its test tone. Returns the cluster's commune."""
+    return _command(ctx, agent_id, lambda session: commands.test_tone(session, actor, agent_id, seconds, ctx.now()))
+
+
+def _command(ctx: Context, agent_id: str, build: Callable[[Session], SignedMessage]) -> int:
+    """Build (check and audit) one command in a transaction, send it after the commit."""
     with ctx.transaction() as session:
-        message = commands.test_tone(session, actor, agent_id, seconds, ctx.now())
+        message = build(session)
         commune_id = session.get_one(Agent, agent_id).commune_id
     ctx.dispatcher.send([message])
     return commune_id

@@ -122,7 +122,7 @@ def test_emergency_needs_a_confirmation_and_stop_all_silences_the_commune(
     old_form = {"csrf_token": csrf, "commune_id": str(site.a.id), "bulletin_id": approved, "confirmed": "yes"}
     for form in (old_form, {**old_form, "confirm_token": token[:-2] + "xx"}):
         refused = page.request.post("/emergency/start", form=form, max_redirects=0)
-        assert refused.status == 400
+        assert refused.status == 422
         assert "Mã xác nhận không hợp lệ" in refused.text()
     with site.controller.session_factory() as s:
         assert len(s.scalars(select(Emergency)).all()) == 1
