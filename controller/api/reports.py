@@ -6,15 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from controller.db.models import Agent
 from controller.deps import ControllerDep, CurrentActor, SessionDep
-from controller.errors import NotFound
 from controller.reports.export import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, log_csv, summary_csv, summary_xlsx
 from controller.reports.log_filter import LogFilter, search_log
 from controller.reports.periods import Period, PeriodKind
 from controller.reports.quarterly import quarterly_report
 from controller.reports.summary import Dimension, ReportSummary, summarize
 from controller.schemas import AwareDatetime, BroadcastLogEntry, QuarterlyReport
+from controller.services import geo
 from controller.services.access import require_commune, visible_commune_ids
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
@@ -46,10 +45,7 @@ def _summary(
 ) -> ReportSummary:
     """The summary the query asks for, within what the login may see: shared by the JSON, CSV and XLSX routes."""
     if agent_id is not None:
-        agent = session.get(Agent, agent_id)
-        if agent is None:
-            raise NotFound(f"agent {agent_id} not found", "Không tìm thấy cụm loa.")
-        require_commune(session, actor, agent.commune_id)
+        require_commune(session, actor, geo.get_agent(session, agent_id).commune_id)
     if commune_id is not None:
         require_commune(session, actor, commune_id)
     return summarize(

@@ -78,6 +78,13 @@ def get_village(session: Session, village_id: int) -> Village:
     return row
 
 
+def get_agent(session: Session, agent_id: str) -> Agent:
+    row = session.get(Agent, agent_id)
+    if row is None:
+        raise NotFound(f"agent {agent_id} not found", "Không tìm thấy cụm loa.")
+    return row
+
+
 def list_provinces(session: Session) -> Sequence[Province]:
     return session.scalars(select(Province).order_by(Province.id)).all()
 
