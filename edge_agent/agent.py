@@ -28,7 +28,6 @@ from edge_agent.hardware import Amplifier, LedPattern, StatusLed, StopButton
 from edge_agent.media_client import MediaClient
 from edge_agent.playback import INTERRUPTED, STOPPED_LOCALLY, ItemKind, Playback, PlayItem
 from edge_agent.player import Player
-from edge_agent.quiet import QUIET_HOURS
 from edge_agent.ratelimit import TokenBucket
 from edge_agent.scheduler import Scheduler
 from edge_agent.state import AgentStore, PlayStatus
@@ -52,6 +51,7 @@ from protocol.messages import (
     Telemetry,
     TestTone,
 )
+from protocol.quiet import QUIET_HOURS
 
 logger = logging.getLogger(__name__)
 

@@ -42,10 +42,10 @@ from common.clock import Clock
 from edge_agent.faults import MID_PLAY, fault_point
 from edge_agent.hardware import Amplifier
 from edge_agent.player import Player, PlayOutcome
-from edge_agent.quiet import QUIET_HOURS, QuietHours
 from edge_agent.state import PlayStatus
 from edge_agent.timing import wait_until_or
 from protocol.messages import InterruptPolicy, ManifestPlay, Priority, TestTone
+from protocol.quiet import QUIET_HOURS, QuietHours
 
 log = logging.getLogger(__name__)
 

@@ -37,9 +37,9 @@ from edge_agent.config import AgentConfig
 from edge_agent.errors import AgentError, DownloadError, IntegrityError
 from edge_agent.media_client import MediaClient
 from edge_agent.playback import LATE, STOPPED, ItemKind, Playback, PlayItem, Refused, Report
-from edge_agent.quiet import QUIET_HOURS
 from edge_agent.state import AgentStore, PlaySource, PlayStatus
 from protocol.messages import ManifestPlay, ScheduleManifest
+from protocol.quiet import QUIET_HOURS
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from common.clock import ManualClock
 from edge_agent import Amplifier, PlayStatus, VirtualPlayer
 from edge_agent.hardware import LedPattern, StatusLed, StopButton
 from edge_agent.playback import STOPPED, ItemKind, Playback, PlayItem
-from edge_agent.quiet import QUIET_HOURS, QuietHours
 from protocol import InterruptPolicy, ManifestPlay, Priority
+from protocol.quiet import QUIET_HOURS, QuietHours
 
 DAY = datetime(2026, 5, 27, 10, 0, tzinfo=UTC)  # 17:00 in Asia/Ho_Chi_Minh: a normal broadcast slot
 NIGHT = datetime(2026, 5, 26, 20, 15, tzinfo=UTC)  # 03:15 in Asia/Ho_Chi_Minh: the Trung Lộc hour
