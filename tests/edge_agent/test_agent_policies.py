@@ -64,7 +64,8 @@ def quiet_around_now() -> dict[str, str]:
 
 
 def at_0315(play: ManifestPlay) -> ManifestPlay:
-    return replace(play, starts_at=next_local(3, 15))
+    moved: ManifestPlay = replace(play, starts_at=next_local(3, 15))
+    return moved
 
 
 # -- quiet hours (issue 4: the Trung Lộc incident) ----------------------------------------------------

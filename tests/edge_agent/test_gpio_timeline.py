@@ -55,6 +55,8 @@ class Bench:
     events: list[Event] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
     armed: list[tuple[float, str]] = field(default_factory=list)
+    origin: datetime = field(init=False)
+    """Clock time zero of the bench, set once the line is built."""
 
     @property
     def t(self) -> float:
@@ -62,7 +64,7 @@ class Bench:
 
     @property
     def start(self) -> datetime:
-        return self._start
+        return self.origin
 
     def report(self, play: ManifestPlay, status: PlayStatus, *, reason: str | None = None, **fields: Any) -> bool:
         if status is PlayStatus.ARMED:  # local only, not a confirmation
@@ -118,7 +120,7 @@ def make_bench(tmp_path: Path, pins: MockFactory, start: datetime, quiet: QuietH
     pins.pin(AMP).clear_states()
     player = VirtualPlayer(clock=clock)
     bench = Bench(clock, None, player, amp, pins, path)  # type: ignore[arg-type]
-    bench._start = start
+    bench.origin = start
     bench.playback = Playback(
         player=player,
         amplifier=amp,

@@ -205,7 +205,7 @@ def real_mp3(tmp_path: Path, seconds: float = 0.5) -> Path:
 def wav_peak(path: Path) -> int:
     with wave.open(str(path)) as wav:
         frames = array.array("h", wav.readframes(wav.getnframes()))
-    return max(abs(x) for x in frames)
+    return max(abs(int(x)) for x in frames)
 
 
 @needs_mpg123
