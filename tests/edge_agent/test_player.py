@@ -63,8 +63,10 @@ async def test_stop_ends_the_play_early(player: Player, mp3: Path) -> None:
 
 
 @pytest.mark.asyncio
-async def test_stop_when_idle_does_nothing(player: Player) -> None:
-    await player.stop()
+async def test_stop_when_idle_leaves_the_next_play_whole(player: Player, mp3: Path) -> None:
+    await player.stop()  # a stop button pressed while nothing plays must not cut the next bulletin short
+    outcome = await asyncio.wait_for(player.play(mp3, volume=70, duration_s=0.3), 10)
+    assert outcome.completed and not outcome.stopped and outcome.error is None
 
 
 @pytest.mark.asyncio
