@@ -165,6 +165,7 @@ class Agent:
         self._stopping = asyncio.Event()
         self._finished = asyncio.Event()
         self._running = False
+        self._background: set[asyncio.Future[Any]] = set()
         self.confirmations = Confirmations(
             self.agent_id, self.topics, self.clock, lambda: self.store, on_recorded=self._recorded, emit=self._emit
         )
@@ -410,7 +411,9 @@ class Agent:
         if self._scheduler is None:
             self.amplifier.power_off()
             return
-        self.security.in_background(self._scheduler.stop(None, reason=STOPPED_LOCALLY))
+        task = asyncio.ensure_future(self._scheduler.stop(None, reason=STOPPED_LOCALLY))
+        self._background.add(task)  # keep a reference until it ends
+        task.add_done_callback(self._background.discard)
 
     def _set_volume(self, volume: int) -> None:
         self._volume = volume

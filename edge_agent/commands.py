@@ -102,12 +102,8 @@ class SecurityEvents:
             f"is inside quiet hours {self._quiet().describe()}"
         )
         self._emit("refused")
-        self.in_background(self.report(reason, detail, self._commands_topic, play.play_id if play else None))
-
-    def in_background(self, work: Awaitable[Any]) -> None:
-        """Run `work` without waiting for it, keeping a reference until it ends."""
-        task = asyncio.ensure_future(work)
-        self._background.add(task)
+        task = asyncio.ensure_future(self.report(reason, detail, self._commands_topic, play.play_id if play else None))
+        self._background.add(task)  # keep a reference until it ends
         task.add_done_callback(self._background.discard)
 
 
