@@ -119,7 +119,12 @@ def test_emergency_needs_a_confirmation_and_stop_all_silences_the_commune(
     csrf = page.locator("input[name=csrf_token]").first.get_attribute("value") or ""
     # The previewed form re-posted without the signed token (the old confirmed=yes), or with a forged
     # one, starts nothing.
-    old_form = {"csrf_token": csrf, "commune_id": str(site.a.id), "bulletin_id": approved, "confirmed": "yes"}
+    old_form: dict[str, str | float | bool] = {
+        "csrf_token": csrf,
+        "commune_id": str(site.a.id),
+        "bulletin_id": approved,
+        "confirmed": "yes",
+    }
     for form in (old_form, {**old_form, "confirm_token": token[:-2] + "xx"}):
         refused = page.request.post("/emergency/start", form=form, max_redirects=0)
         assert refused.status == 422
