@@ -28,6 +28,7 @@ from controller.api.deps import current_actor
 from controller.config import Settings, get_settings
 from controller.dispatch.broker_auth import load_or_create_secret
 from controller.errors import ControllerError
+from controller.public import mount_public
 from controller.runtime import Controller
 from controller.web import mount_web
 
@@ -78,4 +79,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     for module in (geo, bulletins, schedules, programmes, schedule_files, emergency, reports):
         app.include_router(module.router, dependencies=[Depends(current_actor)])
     mount_web(app)
+    mount_public(app)  # citizens' pages: no login, no cookie
     return app
