@@ -263,9 +263,7 @@ def publication_states(session: Session, commune_id: int) -> list[PublicationSta
         .where(Bulletin.commune_id == commune_id, Bulletin.status == BulletinStatus.APPROVED.value)
         .order_by(Bulletin.updated_at.desc())
     )
-    public_ids = set(
-        session.scalars(select(Bulletin.id).where(*_public_filter(commune_id)))
-    )
+    public_ids = set(session.scalars(select(Bulletin.id).where(*_public_filter(commune_id))))
     states = []
     for bulletin, hold in session.execute(stmt):
         if hold is not None:
