@@ -184,7 +184,9 @@ def test_answers_are_published_only_with_consent(session_factory: sessionmaker[S
 
 
 @pytest.mark.parametrize("period", [Period(PeriodKind.QUARTER, 2026, 2), Period(PeriodKind.HALF, 2026, 1)])
-def test_the_forms_figures_equal_the_reports(session_factory: sessionmaker[Session], seed: Seed, period: Period) -> None:
+def test_the_forms_figures_equal_the_reports(
+    session_factory: sessionmaker[Session], seed: Seed, period: Period
+) -> None:
     with transaction(session_factory) as s:
         for day in (3, 10, 17):  # three days in May on two clusters, one missed, one planned ahead
             _play(s, seed, datetime(2026, 5, day, 22, 30, tzinfo=UTC), agent=0)
