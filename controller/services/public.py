@@ -348,3 +348,21 @@ def reach_totals(
     for bid, kind, n in session.execute(stmt):
         out.setdefault(bid, {"view": 0, "listen": 0})[kind] = int(n or 0)
     return out
+
+
+def reach_for_communes(
+    session: Session, start_day: str, end_day: str, commune_ids: Collection[int] | None
+) -> dict[str, int]:
+    """Total views and listens over local days [start_day, end_day) of the bulletins of these communes (None: all)."""
+    stmt = (
+        select(ReachCount.kind, func.sum(ReachCount.count))
+        .join(Bulletin, Bulletin.id == ReachCount.bulletin_id)
+        .where(ReachCount.day >= start_day, ReachCount.day < end_day)
+        .group_by(ReachCount.kind)
+    )
+    if commune_ids is not None:
+        stmt = stmt.where(Bulletin.commune_id.in_(list(commune_ids)))
+    totals = {"view": 0, "listen": 0}
+    for kind, n in session.execute(stmt):
+        totals[kind] = int(n or 0)
+    return totals

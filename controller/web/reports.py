@@ -14,6 +14,7 @@ from controller.db.models import Agent
 from controller.errors import NotFound
 from controller.reports.periods import Period, PeriodKind, period_or_current
 from controller.reports.summary import Dimension, ReportSummary, summarize
+from controller.services import public
 from controller.services.access import Actor
 from controller.web.charts import bar_chart_svg
 from controller.web.render import WebRoute, render
@@ -115,6 +116,10 @@ def reports_page(
         "start": start.astimezone(tz).date().isoformat(),
         "end": (end.astimezone(tz).date() - timedelta(days=1)).isoformat(),
     }
+    communes = [view.scope.commune_id] if view.scope.commune_id is not None else view.scope.visible
+    reach = public.reach_for_communes(
+        session, start.astimezone(tz).date().isoformat(), end.astimezone(tz).date().isoformat(), communes
+    )
     return render(
         request,
         "reports.html",
@@ -128,6 +133,7 @@ def reports_page(
         if view.level != "cluster"
         else "",
         cluster_log=cluster_log,
+        reach=reach,
         topic_chart=bar_chart_svg(view.topics.rows, "Lượt phát theo chuyên đề"),
     )
 

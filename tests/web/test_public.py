@@ -233,6 +233,8 @@ def test_the_forms_export_to_xlsx_with_the_apis_figures(page: Page, site: Site, 
     page.goto("/forms?form=bieu-03")
     expect(page.get_by_test_id("form-table")).to_contain_text("Cảnh giác với cuộc gọi giả danh công an")
     screenshot(page, "officer-forms")
+    page.goto("/reports")  # reach beside broadcasts: one view and one listen from the citizen test
+    expect(page.get_by_test_id("kpi-reach")).to_have_text("2")
 
 
 def _forms_match(api: httpx.Client, site: Site) -> None:
