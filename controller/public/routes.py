@@ -123,24 +123,40 @@ def commune_page(
     da_gui: int = 0,
 ) -> Response:
     commune = public.get_commune_by_code(session, code)
-    tz = _tz(controller)
-    month = public.parse_month(thang)
-    items = public.list_public(session, commune, tz, topic=chuyen_de or None, month=month)
+    return _commune(request, session, controller, commune, topic=chuyen_de, month=thang, sent=bool(da_gui))
+
+
+def _commune(
+    request: Request,
+    session: SessionDep,
+    controller: ControllerDep,
+    commune: Commune,
+    *,
+    topic: str = "",
+    month: str = "",
+    sent: bool = False,
+    form: dict[str, Any] | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    items = public.list_public(session, commune, _tz(controller), topic=topic or None, month=public.parse_month(month))
+    url = _commune_url(request, commune)
     return _page(
         request,
         "public_commune.html",
+        status_code=status_code,
         commune=commune,
         items=items,
         topics=public.public_topics(session, commune),
         all_topics=DEFAULT_TOPICS,
-        topic=chuyen_de,
-        month=thang,
+        topic=topic,
+        month=month,
         answers=questions.published(session, commune.id),
-        sent=bool(da_gui),
-        form=None,
-        error=None,
-        page_url=_commune_url(request, commune),
-        qr=Markup(qr_svg_inline(_commune_url(request, commune), scale=4, title=f"Mã QR trang {commune.name}")),
+        sent=sent,
+        form=form,
+        error=error,
+        page_url=url,
+        qr=Markup(qr_svg_inline(url, scale=4, title=f"Mã QR trang {commune.name}")),
     )
 
 
