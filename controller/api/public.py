@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from controller.api.deps import ControllerDep, CurrentActor, SessionDep
@@ -18,6 +18,10 @@ from controller.services import forms, public, questions
 from controller.services.questions import QuestionStatus
 
 router = APIRouter(tags=["public"])
+
+INT_MAX = 2_147_483_647  # an integer column's range on PostgreSQL: larger ids find nothing instead of failing
+QuestionId = Annotated[int, Path(ge=1, le=INT_MAX)]
+CommuneId = Annotated[int, Query(ge=1, le=INT_MAX)]
 
 
 class QuestionPublic(BaseModel):
@@ -57,7 +61,7 @@ class HoldIn(BaseModel):
 
 @router.get("/api/questions")
 def list_questions(
-    session: SessionDep, actor: CurrentActor, commune_id: int, status: QuestionStatus | None = None
+    session: SessionDep, actor: CurrentActor, commune_id: CommuneId, status: QuestionStatus | None = None
 ) -> list[QuestionPublic]:
     """The commune's questions from its public page, newest first."""
     items = questions.inbox(session, actor, commune_id, status=status.value if status else None)
@@ -66,7 +70,7 @@ def list_questions(
 
 @router.post("/api/questions/{question_id}/answer")
 def answer_question(
-    session: SessionDep, controller: ControllerDep, actor: CurrentActor, question_id: int, data: AnswerIn
+    session: SessionDep, controller: ControllerDep, actor: CurrentActor, question_id: QuestionId, data: AnswerIn
 ) -> QuestionPublic:
     """Answer in writing or mark as answered at a dialogue session; `publish` shows it (with consent)."""
     row = questions.answer(
@@ -110,7 +114,7 @@ def build_form(
     actor: CurrentActor,
     request: Request,
     name: FormName,
-    commune_id: int,
+    commune_id: CommuneId,
     year: int,
     kind: PeriodKind,
     index: int,
@@ -140,7 +144,7 @@ def get_form_xlsx(
     actor: CurrentActor,
     request: Request,
     name: FormName,
-    commune_id: int,
+    commune_id: CommuneId,
     year: PeriodQuery,
     kind: PeriodKind = PeriodKind.QUARTER,
     index: IndexQuery = 1,
@@ -163,7 +167,7 @@ def get_form(
     actor: CurrentActor,
     request: Request,
     name: FormName,
-    commune_id: int,
+    commune_id: CommuneId,
     year: PeriodQuery,
     kind: PeriodKind = PeriodKind.QUARTER,
     index: IndexQuery = 1,

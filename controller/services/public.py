@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -72,8 +73,36 @@ class PublicBulletin:
         return cut + "…"
 
 
+def key(value: str, limit: int = 64) -> str:
+    """An id or code from a URL, safe to compare in SQL: empty when too long or holding control characters.
+
+    PostgreSQL refuses NUL in text, and nothing we store has one, so such a value can only find nothing.
+    """
+    if len(value) > limit or any(ord(ch) < 32 or ch == "\x7f" for ch in value):
+        return ""
+    return value
+
+
+def plain_text(value: str, limit: int, *, multiline: bool = False) -> str:
+    """Citizen input as plain text: normalised, control characters dropped, trimmed and capped. Markup stays text."""
+    value = unicodedata.normalize("NFC", value)
+    keep = {"\n"} if multiline else set()
+    cleaned = "".join(
+        ch if ch in keep or unicodedata.category(ch)[0] != "C" else " " for ch in value.replace("\r\n", "\n")
+    )
+    if multiline:
+        lines = [" ".join(line.split()) for line in cleaned.split("\n")]
+        cleaned = "\n".join(lines)
+        while "\n\n\n" in cleaned:
+            cleaned = cleaned.replace("\n\n\n", "\n\n")
+    else:
+        cleaned = " ".join(cleaned.split())
+    return cleaned.strip()[:limit]
+
+
 def get_commune_by_code(session: Session, code: str) -> Commune:
-    commune = session.scalar(select(Commune).where(Commune.code == code)) if len(code) <= 32 else None
+    code = key(code, 32)
+    commune = session.scalar(select(Commune).where(Commune.code == code)) if code else None
     if commune is None:
         raise NotFound(f"commune {code[:40]!r} not found", "Không tìm thấy trang của xã/phường này.")
     return commune
@@ -131,7 +160,7 @@ def list_public(
     stmt = select(Bulletin, AudioAsset).join(AudioAsset, AudioAsset.id == Bulletin.audio_asset_id)
     stmt = stmt.where(*_public_filter(commune.id))
     if topic:
-        stmt = stmt.where(Bulletin.topic == topic[:64])
+        stmt = stmt.where(Bulletin.topic == key(topic))
     rows = list(session.execute(stmt))
     if not rows:
         return []
@@ -149,7 +178,7 @@ def get_public(session: Session, commune: Commune, bulletin_id: str, *, now: dat
     stmt = (
         select(Bulletin, AudioAsset)
         .join(AudioAsset, AudioAsset.id == Bulletin.audio_asset_id)
-        .where(Bulletin.id == bulletin_id[:64], *_public_filter(commune.id))
+        .where(Bulletin.id == key(bulletin_id), *_public_filter(commune.id))
     )
     row = session.execute(stmt).first()
     if row is None:
@@ -219,10 +248,10 @@ def hold_back(session: Session, actor: Actor, bulletin_id: str, reason: str = ""
     require_commune(session, actor, bulletin.commune_id, write=True)
     hold = session.get(PublicHold, bulletin.id)
     if hold is None:
-        hold = PublicHold(bulletin_id=bulletin.id, held_by=actor.username, reason=reason.strip()[:500])
+        hold = PublicHold(bulletin_id=bulletin.id, held_by=actor.username, reason=plain_text(reason, 500))
         session.add(hold)
         audit.record(
-            session, actor, "public-hold", "bulletin", bulletin.id, commune_id=bulletin.commune_id, detail=reason
+            session, actor, "public-hold", "bulletin", bulletin.id, commune_id=bulletin.commune_id, detail=hold.reason
         )
     return hold
 
@@ -238,7 +267,7 @@ def release(session: Session, actor: Actor, bulletin_id: str) -> None:
 
 
 def _bulletin(session: Session, bulletin_id: str) -> Bulletin:
-    bulletin = session.get(Bulletin, bulletin_id[:64])
+    bulletin = session.get(Bulletin, key(bulletin_id)) if key(bulletin_id) else None
     if bulletin is None:
         raise NotFound(f"bulletin {bulletin_id[:64]!r} not found", "Không tìm thấy bản tin.")
     return bulletin

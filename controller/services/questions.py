@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
-import unicodedata
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +24,7 @@ from controller.db.models import Bulletin, CitizenQuestion, Commune, PublicRefus
 from controller.errors import ControllerError, InvalidInput, NotFound
 from controller.services import audit
 from controller.services.access import Actor, require_commune
-from controller.services.public import local_day
+from controller.services.public import local_day, plain_text
 
 BODY_MAX = 1000
 ANSWER_MAX = 4000
@@ -51,23 +50,6 @@ class Throttled(ControllerError):
     """Too many questions from one place or for one commune today."""
 
     status_code = 429
-
-
-def plain_text(value: str, limit: int, *, multiline: bool = False) -> str:
-    """Citizen input as plain text: normalised, control characters dropped, trimmed and capped. Markup stays text."""
-    value = unicodedata.normalize("NFC", value)
-    keep = {"\n"} if multiline else set()
-    cleaned = "".join(
-        ch if ch in keep or unicodedata.category(ch)[0] != "C" else " " for ch in value.replace("\r\n", "\n")
-    )
-    if multiline:
-        lines = [" ".join(line.split()) for line in cleaned.split("\n")]
-        cleaned = "\n".join(lines)
-        while "\n\n\n" in cleaned:
-            cleaned = cleaned.replace("\n\n\n", "\n\n")
-    else:
-        cleaned = " ".join(cleaned.split())
-    return cleaned.strip()[:limit]
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Form, Path, Query, Request, Response
 
 from controller.api.deps import ControllerDep, SessionDep
 from controller.db.models import Bulletin
@@ -15,6 +15,10 @@ from controller.web.render import WebRoute, redirect, render
 from controller.web.security import CsrfChecked, WebActor, page_scope
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+INT_MAX = 2_147_483_647
+QuestionId = Annotated[int, Path(ge=1, le=INT_MAX)]
+CommuneQuery = Annotated[int | None, Query(ge=1, le=INT_MAX)]
 
 
 def _status(value: str) -> str | None:
@@ -27,7 +31,7 @@ def _status(value: str) -> str | None:
 
 @router.get("/questions")
 def inbox(
-    request: Request, session: SessionDep, actor: WebActor, commune_id: int | None = None, status: str = ""
+    request: Request, session: SessionDep, actor: WebActor, commune_id: CommuneQuery = None, status: str = ""
 ) -> Response:
     scope = page_scope(session, actor, commune_id)
     commune = scope.commune or (scope.communes[0] if scope.communes else None)
@@ -52,7 +56,7 @@ def answer(
     controller: ControllerDep,
     actor: WebActor,
     _csrf: CsrfChecked,
-    question_id: int,
+    question_id: QuestionId,
     answer: Annotated[str, Form(max_length=8000)] = "",
     at_session: Annotated[str, Form(max_length=5)] = "",
     publish: Annotated[str, Form(max_length=5)] = "",
@@ -78,7 +82,7 @@ def publish(
     controller: ControllerDep,
     actor: WebActor,
     _csrf: CsrfChecked,
-    question_id: int,
+    question_id: QuestionId,
     publish: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     question = questions.set_published(session, actor, question_id, bool(publish), now=controller.clock.now())
@@ -87,7 +91,7 @@ def publish(
 
 
 @router.get("/public-page")
-def publication(request: Request, session: SessionDep, actor: WebActor, commune_id: int | None = None) -> Response:
+def publication(request: Request, session: SessionDep, actor: WebActor, commune_id: CommuneQuery = None) -> Response:
     scope = page_scope(session, actor, commune_id)
     commune = scope.commune or (scope.communes[0] if scope.communes else None)
     states = public.publication_states(session, commune.id) if commune else []

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from controller.api.deps import ControllerDep, SessionDep
 from controller.api.public import FormName
 from controller.errors import InvalidInput
 from controller.reports.periods import period_or_current
 from controller.services import forms
+from controller.web.citizens import CommuneQuery
 from controller.web.render import WebRoute, render
 from controller.web.security import WebActor, page_scope
 
@@ -30,10 +32,10 @@ def form_page(
     controller: ControllerDep,
     actor: WebActor,
     form: str = "bieu-03",
-    commune_id: int | None = None,
+    commune_id: CommuneQuery = None,
     kind: str | None = None,
-    year: int | None = None,
-    index: int | None = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    index: Annotated[int | None, Query(ge=1, le=4)] = None,
 ) -> Response:
     try:
         name = FormName(form)

@@ -212,3 +212,22 @@ def test_the_forms_figures_equal_the_reports(
     assert f04.evidence[0][1] == "http://loa.example/p/x1"
     expected_confirmed = 5 + (1 if period.kind is PeriodKind.HALF else 0)
     assert report.total.confirmed_plays == expected_confirmed
+
+
+def test_ids_with_control_characters_find_nothing_on_either_backend(
+    session_factory: sessionmaker[Session], seed: Seed
+) -> None:
+    """PostgreSQL refuses NUL in text: such input must come back as "not found", never as a database error."""
+    with transaction(session_factory) as s:
+        with pytest.raises(Exception, match="not found"):
+            public.get_commune_by_code(s, "x1\x00")
+        commune = _commune(s, seed)
+        assert public.list_public(s, commune, TZ, topic="an-ninh-mang\x00") == []
+        with pytest.raises(Exception, match="not found"):
+            public.get_public(s, commune, seed.bulletin_id + "\x00")
+        with pytest.raises(Exception, match="not found"):
+            public.hold_back(s, ADMIN, "b\x00", "")
+        hold = public.hold_back(s, ADMIN, seed.bulletin_id, "lý do\x00 <b>x</b>")
+        assert hold.reason == "lý do <b>x</b>"
+        q = questions.ask(s, commune, questions.QuestionIn(body="a\x00b", name="c\x00"), now=NOW, tz=TZ)
+        assert q is not None and (q.body, q.name) == ("a b", "c")
