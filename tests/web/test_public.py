@@ -171,6 +171,7 @@ def test_a_citizen_listens_reads_and_asks_and_the_officer_answers(
     page.goto(f"/p/{published.code}/b/{published.bulletin_id}/poster")
     expect(page.get_by_role("heading", level=1)).to_have_text("Cảnh giác với cuộc gọi giả danh công an")
     expect(page.get_by_text(bulletin_url)).to_be_visible()
+    assert _axe(page) == []
     screenshot(page, "public-poster")
 
     page.goto(bulletin_url)  # what the phone opens after scanning
@@ -232,7 +233,11 @@ def test_the_forms_export_to_xlsx_with_the_apis_figures(page: Page, site: Site, 
     login(page, site, "canbo_a")
     page.goto("/forms?form=bieu-03")
     expect(page.get_by_test_id("form-table")).to_contain_text("Cảnh giác với cuộc gọi giả danh công an")
+    assert _axe(page) == []
     screenshot(page, "officer-forms")
+    page.goto("/forms?form=bieu-04")
+    expect(page.get_by_text("Trang công khai của xã")).to_be_visible()
+    assert _axe(page) == []
     page.goto("/reports")  # reach beside broadcasts: one view and one listen from the citizen test
     expect(page.get_by_test_id("kpi-reach")).to_have_text("2")
 
