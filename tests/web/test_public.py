@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import axe_playwright_python
 import feedparser
@@ -243,27 +244,51 @@ def test_the_forms_export_to_xlsx_with_the_apis_figures(page: Page, site: Site, 
 
 
 def _forms_match(api: httpx.Client, site: Site) -> None:
-    now = site.controller.clock.now()
-    year, quarter = now.year, (now.month - 1) // 3 + 1
-    for name in ("bieu-02", "bieu-03", "bieu-04"):
-        params = {"commune_id": site.a.id, "year": year, "kind": "quarter", "index": quarter}
-        data = api.get(f"/api/forms/{name}", params=params)
-        assert data.status_code == 200, data.text
-        xlsx = api.get(f"/api/forms/{name}.xlsx", params=params)
-        assert xlsx.status_code == 200
-        ws = load_workbook(io.BytesIO(xlsx.content)).active
-        cells = [c for row in ws.iter_rows(values_only=True) for c in row if c is not None]
-        body = data.json()
-        if name == "bieu-03":
-            assert body["total_confirmed_plays"] in cells
-            assert any(isinstance(c, str) and "Cảnh giác" in c for c in cells)
-        if name == "bieu-04":
-            total = body["broadcasts"]["total"]
-            labels = dict(row[:2] for row in ws.iter_rows(values_only=True) if row[0] and len(row) > 1)
-            assert labels["Lượt phát đã xác nhận"] == total["confirmed_plays"]
-            assert labels["Lượt phát kế hoạch"] == total["planned_plays"]
-            assert labels["Lượt xem trang"] == body["total_views"]
-    assert api.get("/api/forms/bieu-03", params={"commune_id": site.b.id, "year": year}).status_code == 403
+    """For the quarter and the half-year of the seeded play: each XLSX holds the forms API's figures, and those
+    equal the reports API's."""
+    tz = ZoneInfo(site.controller.settings.timezone)
+    played = (site.controller.clock.now() - timedelta(days=1)).astimezone(tz)
+    for kind, index in (("quarter", (played.month - 1) // 3 + 1), ("half", (played.month - 1) // 6 + 1)):
+        params = {"commune_id": site.a.id, "year": played.year, "kind": kind, "index": index}
+        summary = api.get("/api/reports/summary", params={**params, "group_by": "topic"}).json()
+        forms = {}
+        for name in ("bieu-02", "bieu-03", "bieu-04"):
+            data = api.get(f"/api/forms/{name}", params=params)
+            assert data.status_code == 200, data.text
+            xlsx = api.get(f"/api/forms/{name}.xlsx", params=params)
+            assert xlsx.status_code == 200
+            forms[name] = (
+                data.json(),
+                [row for row in load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True)],
+            )
+        f02, rows02 = forms["bieu-02"]
+        assert sum(r["planned_plays"] for r in f02["rows"]) == summary["total"]["planned_plays"]
+        for r in f02["rows"]:
+            assert (r["month"], r["topic_name"], r["bulletins_planned"], r["planned_plays"], r["confirmed_plays"]) in [
+                row[:5] for row in rows02
+            ]
+        f03, rows03 = forms["bieu-03"]
+        assert f03["total_confirmed_plays"] == summary["total"]["confirmed_plays"] >= 1
+        for p in f03["products"]:
+            assert (
+                p["title"],
+                p["topic_name"],
+                p["duration_s"],
+                p["confirmed_plays"],
+                p["broadcast_days"],
+                p["views"],
+                p["listens"],
+            ) in [row[:7] for row in rows03]
+        assert ("Câu hỏi nhận được", f03["questions"]["received"]) in [row[:2] for row in rows03]
+        f04, rows04 = forms["bieu-04"]
+        assert f04["broadcasts"]["total"] == summary["total"]
+        labels = {row[0]: row[1] for row in rows04 if row[0] and len(row) > 1}
+        assert labels["Lượt phát đã xác nhận"] == summary["total"]["confirmed_plays"]
+        assert labels["Lượt phát kế hoạch"] == summary["total"]["planned_plays"]
+        assert labels["Số phút đã phát"] == summary["total"]["confirmed_minutes"]
+        assert labels["Lượt xem trang"] == f04["total_views"]
+        assert labels["Câu hỏi nhận được"] == f04["questions"]["received"]
+    assert api.get("/api/forms/bieu-03", params={"commune_id": site.b.id, "year": played.year}).status_code == 403
 
 
 # Last in the module: it spends this address's question allowance on the shared controller.
