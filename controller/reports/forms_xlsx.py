@@ -40,13 +40,31 @@ def _bytes(wb: Workbook) -> bytes:
     return out.getvalue()
 
 
-FORM02_HEADERS = ("Tháng", "Chuyên đề", "Số bản tin kế hoạch", "Lượt phát kế hoạch", "Lượt phát đã xác nhận", "Bản tin")
+FORM02_HEADERS = (
+    "Tháng",
+    "Chuyên đề",
+    "Số bản tin kế hoạch",
+    "Lượt phát kế hoạch",
+    "Lượt phát đã xác nhận",
+    "Số buổi theo chương trình",
+    "Chương trình",
+    "Bản tin",
+)
 
 
 def form02_xlsx(form: Form02) -> bytes:
     wb, ws = _sheet("Biểu 02", form.header, "Biểu 02: Kế hoạch chuyên đề theo tháng")
     rows = [
-        (r.month, r.topic_name, r.bulletins_planned, r.planned_plays, r.confirmed_plays, "; ".join(r.titles))
+        (
+            r.month,
+            r.topic_name,
+            r.bulletins_planned,
+            r.planned_plays,
+            r.confirmed_plays,
+            r.scheduled_sessions,
+            "; ".join(r.programmes),
+            "; ".join(r.titles),
+        )
         for r in form.rows
     ]
     _table(ws, FORM02_HEADERS, rows)

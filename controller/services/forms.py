@@ -1,6 +1,6 @@
 """The provincial guidance's tracking forms for one commune and one period, from the data the system holds.
 
-- Biểu 02: the topic plan per month (planned bulletins and plays, from programmes and bookings).
+- Biểu 02: the topic plan per month: programmes day by day, and the plays booked and confirmed.
 - Biểu 03: the products log (bulletins with topic, duration, confirmed broadcasts), reach and questions.
 - Biểu 04: the 6-month or annual report: figures, room for the officer's assessment, and evidence links.
 
@@ -9,18 +9,20 @@ Broadcast figures come from `controller.reports.summary`, so they equal the repo
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from controller.db.models import Agent, AudioAsset, Bulletin, Commune, Play, PlayEvent
+from controller.db.models import Agent, AudioAsset, Bulletin, Commune, Play, PlayEvent, Programme
 from controller.errors import NotFound
 from controller.reports.periods import Period
 from controller.reports.summary import Dimension, ReportSummary, summarize
+from controller.scheduling.recurrence import Recurrence
 from controller.services.access import Actor, require_commune
 from controller.services.public import list_public, reach_totals
 from controller.services.questions import question_counts
@@ -37,8 +39,12 @@ class PlanRow(_Model):
     topic: str
     topic_name: str
     bulletins_planned: int
+    scheduled_sessions: int
+    """Times the topic's bulletins are in a programme on a day of this month (one per slot, not per cluster)."""
     planned_plays: int
+    """Plays booked on clusters (programmes are expanded 72 h ahead, so later months show none yet)."""
     confirmed_plays: int
+    programmes: list[str]
     titles: list[str]
 
 
@@ -123,8 +129,32 @@ def _header(session: Session, actor: Actor, commune_id: int, period: Period, tz:
 @dataclass
 class _PlanCell:
     bulletins: dict[str, str] = field(default_factory=dict)
+    programmes: set[str] = field(default_factory=set)
+    scheduled: int = 0
     planned: int = 0
     confirmed: int = 0
+
+
+def _programme_plan(
+    session: Session, commune_id: int, header: FormHeader, tz: ZoneInfo, cells: dict[tuple[str, str], _PlanCell]
+) -> None:
+    """Add the commune's active programmes, day by day over the period, to the plan's cells."""
+    first = header.period_start.astimezone(tz).date()
+    last = header.period_end.astimezone(tz).date() - timedelta(days=1)
+    for programme in session.scalars(
+        select(Programme).where(Programme.commune_id == commune_id, Programme.active.is_(True))
+    ):
+        ids = [str(i) for i in json.loads(programme.bulletin_ids)]
+        bulletins = {b.id: b for b in session.scalars(select(Bulletin).where(Bulletin.id.in_(ids)))}
+        for day in Recurrence.model_validate_json(programme.recurrence).dates_between(first, last):
+            for bid in ids:
+                bulletin = bulletins.get(bid)
+                if bulletin is None:
+                    continue
+                cell = cells.setdefault((day.strftime("%Y-%m"), bulletin.topic), _PlanCell())
+                cell.bulletins[bid] = bulletin.title
+                cell.programmes.add(programme.name)
+                cell.scheduled += 1
 
 
 def form02(session: Session, actor: Actor, commune_id: int, period: Period, timezone: str) -> Form02:
@@ -148,14 +178,17 @@ def form02(session: Session, actor: Actor, commune_id: int, period: Period, time
         cell.bulletins[bid] = title
         cell.planned += 1
         cell.confirmed += event_id is not None
+    _programme_plan(session, commune_id, header, tz, cells)
     rows = [
         PlanRow(
             month=month,
             topic=topic,
             topic_name=topic_name(topic),
             bulletins_planned=len(cell.bulletins),
+            scheduled_sessions=cell.scheduled,
             planned_plays=cell.planned,
             confirmed_plays=cell.confirmed,
+            programmes=sorted(cell.programmes),
             titles=sorted(cell.bulletins.values()),
         )
         for (month, topic), cell in sorted(cells.items())

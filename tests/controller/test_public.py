@@ -231,3 +231,34 @@ def test_ids_with_control_characters_find_nothing_on_either_backend(
         assert hold.reason == "lý do <b>x</b>"
         q = questions.ask(s, commune, questions.QuestionIn(body="a\x00b", name="c\x00"), now=NOW, tz=TZ)
         assert q is not None and (q.body, q.name) == ("a b", "c")
+
+
+def test_the_topic_plan_counts_programme_days_per_month(session_factory: sessionmaker[Session], seed: Seed) -> None:
+    from controller.db.models import Programme, Slot
+    from controller.scheduling.recurrence import Recurrence
+
+    with transaction(session_factory) as s:
+        slot = Slot(commune_id=seed.commune_id, name="Sáng", start_time="06:00", length_min=30)
+        s.add(slot)
+        s.flush()
+        mondays_in_may = Recurrence.model_validate(
+            {"kind": "days", "weekdays": [0], "start_date": "2026-05-01", "end_date": "2026-06-10"}
+        )
+        s.add(
+            Programme(
+                commune_id=seed.commune_id,
+                slot_id=slot.id,
+                name="Thứ Hai an ninh mạng",
+                recurrence=mondays_in_may.model_dump_json(),
+                target="{}",
+                bulletin_ids=f'["{seed.bulletin_id}"]',
+            )
+        )
+    with transaction(session_factory) as s:
+        plan = forms.form02(s, ADMIN, seed.commune_id, Period(PeriodKind.QUARTER, 2026, 2), "Asia/Ho_Chi_Minh")
+    by_month = {r.month: r for r in plan.rows}
+    assert by_month["2026-05"].scheduled_sessions == 4  # 4, 11, 18, 25 May
+    assert by_month["2026-06"].scheduled_sessions == 2  # 1 and 8 June
+    assert by_month["2026-05"].programmes == ["Thứ Hai an ninh mạng"]
+    assert by_month["2026-05"].planned_plays == 0  # nothing expanded onto clusters in this test
+    assert "2026-04" not in by_month
