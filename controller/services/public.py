@@ -213,6 +213,7 @@ def _broadcast_times(
         .join(Agent, Agent.id == Play.agent_id)
         .join(PlayEvent, (PlayEvent.play_id == Play.id) & (PlayEvent.event == "finished"))
         .where(Agent.commune_id == commune_id, Play.bulletin_id.in_(list(bulletin_ids)))
+        .distinct()  # the clusters of one session share a start: one row per session, not per cluster
     )
     out: dict[str, tuple[set[datetime], set[datetime]]] = {}
     for bid, at in session.execute(confirmed):
@@ -227,6 +228,7 @@ def _broadcast_times(
                 Play.status == "planned",
                 Play.starts_at > now,
             )
+            .distinct()
         )
         for bid, at in session.execute(planned):
             out.setdefault(bid, (set(), set()))[1].add(at.replace(second=0, microsecond=0))
