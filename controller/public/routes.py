@@ -306,7 +306,7 @@ def ask(
     )
     try:
         if not website and not throttle.allow(host, now):
-            questions.count_refusal(session, "flood", now, tz)
+            public.count_refusal(session, "flood", now, tz)
             raise questions.Throttled(
                 "too many questions from one address",
                 "Bạn đã gửi nhiều câu hỏi trong thời gian ngắn. Mời bạn thử lại sau một giờ.",

@@ -27,6 +27,7 @@ from controller.db.models import (
     Play,
     PlayEvent,
     PublicHold,
+    PublicRefusal,
     ReachCount,
     ReachSalt,
     ReachSeen,
@@ -328,14 +329,39 @@ def _today_salt(session: Session, day: str) -> str:
     return row.salt
 
 
-def count_reach(session: Session, bulletin_id: str, kind: str, visitor: str, *, now: datetime, tz: ZoneInfo) -> bool:
+REACH_DAILY_CAP = 50_000
+"""Most visitors counted per bulletin, kind and day: a flood of fake visitors stops there instead of filling
+the day's hash table (a commune has some thousands of people)."""
+
+
+def _reach_row(session: Session, day: str, bulletin_id: str, kind: str) -> ReachCount | None:
+    return session.scalar(
+        select(ReachCount).where(ReachCount.day == day, ReachCount.bulletin_id == bulletin_id, ReachCount.kind == kind)
+    )
+
+
+def count_reach(
+    session: Session,
+    bulletin_id: str,
+    kind: str,
+    visitor: str,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    daily_cap: int = REACH_DAILY_CAP,
+) -> bool:
     """Count one view or listen, unless this visitor was already counted for it today. True when counted.
 
     `visitor` is whatever identifies a browser for a day (address and user agent); only its salted hash is kept.
+    Past `daily_cap` visitors a day, nothing more is stored and the refusal is counted.
     """
     if kind not in REACH_KINDS:
         raise InvalidInput(f"unknown reach kind {kind!r}", "Loại lượt tiếp cận không hợp lệ.")
     day = local_day(now, tz)
+    row = _reach_row(session, day, bulletin_id, kind)
+    if row is not None and row.count >= daily_cap:
+        count_refusal(session, "reach-cap", now, tz)
+        return False
     salt = _today_salt(session, day)
     digest = hashlib.sha256(f"{salt}\0{visitor}\0{bulletin_id}\0{kind}".encode()).hexdigest()
     if session.get(ReachSeen, digest) is not None:
@@ -345,23 +371,32 @@ def count_reach(session: Session, bulletin_id: str, kind: str, visitor: str, *, 
             session.add(ReachSeen(digest=digest, day=day))
     except IntegrityError:
         return False
-    row = session.scalar(
-        select(ReachCount).where(ReachCount.day == day, ReachCount.bulletin_id == bulletin_id, ReachCount.kind == kind)
-    )
     if row is None:
         try:
             with session.begin_nested():
                 session.add(ReachCount(day=day, bulletin_id=bulletin_id, kind=kind, count=1))
             return True
         except IntegrityError:
-            row = session.scalar(
-                select(ReachCount).where(
-                    ReachCount.day == day, ReachCount.bulletin_id == bulletin_id, ReachCount.kind == kind
-                )
-            )
+            row = _reach_row(session, day, bulletin_id, kind)
             assert row is not None
     row.count = ReachCount.count + 1
     return True
+
+
+def count_refusal(session: Session, reason: str, now: datetime, tz: ZoneInfo) -> None:
+    """Add one to today's count of what the public side refused for `reason` (flood, honeypot, caps)."""
+    day = local_day(now, tz)
+    stmt = select(PublicRefusal).where(PublicRefusal.day == day, PublicRefusal.reason == reason)
+    row = session.scalar(stmt)
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(PublicRefusal(day=day, reason=reason, count=1))
+            return
+        except IntegrityError:
+            row = session.scalar(stmt)
+            assert row is not None
+    row.count = PublicRefusal.count + 1
 
 
 def reach_totals(

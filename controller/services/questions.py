@@ -17,14 +17,13 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from controller.db.models import Bulletin, CitizenQuestion, Commune, PublicRefusal
+from controller.db.models import Bulletin, CitizenQuestion, Commune
 from controller.errors import ControllerError, InvalidInput, NotFound
 from controller.services import audit
 from controller.services.access import Actor, require_commune
-from controller.services.public import local_day, plain_text
+from controller.services.public import count_refusal, plain_text
 
 BODY_MAX = 1000
 ANSWER_MAX = 4000
@@ -92,21 +91,6 @@ class QuestionThrottle:
             while len(self._hits) > self.max_keys:
                 self._hits.popitem(last=False)
             return allowed
-
-
-def count_refusal(session: Session, reason: str, now: datetime, tz: ZoneInfo) -> None:
-    """Add one to today's count of refused submissions for `reason`."""
-    day = local_day(now, tz)
-    row = session.scalar(select(PublicRefusal).where(PublicRefusal.day == day, PublicRefusal.reason == reason))
-    if row is None:
-        try:
-            with session.begin_nested():
-                session.add(PublicRefusal(day=day, reason=reason, count=1))
-            return
-        except IntegrityError:
-            row = session.scalar(select(PublicRefusal).where(PublicRefusal.day == day, PublicRefusal.reason == reason))
-            assert row is not None
-    row.count = PublicRefusal.count + 1
 
 
 def ask(

@@ -262,3 +262,15 @@ def test_the_topic_plan_counts_programme_days_per_month(session_factory: session
     assert by_month["2026-05"].programmes == ["Thứ Hai an ninh mạng"]
     assert by_month["2026-05"].planned_plays == 0  # nothing expanded onto clusters in this test
     assert "2026-04" not in by_month
+
+
+def test_a_flood_of_fake_visitors_stops_at_the_daily_cap(session_factory: sessionmaker[Session], seed: Seed) -> None:
+    with transaction(session_factory) as s:
+        counted = [
+            public.count_reach(s, seed.bulletin_id, "view", f"bot-{i}", now=NOW, tz=TZ, daily_cap=5) for i in range(9)
+        ]
+    assert counted == [True] * 5 + [False] * 4
+    with transaction(session_factory) as s:
+        assert s.scalar(select(func.count()).select_from(ReachSeen)) == 5
+        assert s.scalar(select(ReachCount.count)) == 5
+        assert {r.reason: r.count for r in s.scalars(select(PublicRefusal))} == {"reach-cap": 4}
