@@ -291,7 +291,7 @@ def ask(
             item = public.get_public(session, commune, ban_tin, now=now)
         except ControllerError:
             item = None
-    back = _commune_url(request, commune) + (f"/b/{quote(item.id, safe='')}" if item else "")
+    back = f"/p/{quote(commune.code, safe='')}" + (f"/b/{quote(item.id, safe='')}" if item else "")
     form = {"noi_dung": noi_dung, "ho_ten": ho_ten, "lien_he": lien_he, "chuyen_de": chuyen_de}
     throttle: questions.QuestionThrottle = request.app.state.question_throttle
     host = request.client.host if request.client else ""
@@ -318,5 +318,7 @@ def ask(
             return _bulletin(
                 request, session, commune, item, form=form, error=exc.message_vi, status_code=exc.status_code
             )
-        return _error(request, exc.status_code, exc.message_vi)
+        return _commune(
+            request, session, controller, commune, form=form, error=exc.message_vi, status_code=exc.status_code
+        )
     return RedirectResponse(f"{back}?da_gui=1#hoi", status_code=303)

@@ -158,6 +158,11 @@ def test_bad_public_input_never_gives_a_500(site: Site, published: Published) ->
         assert "quá dài" in too_long.text
         empty = http.post(f"{base}/hoi", data={"noi_dung": "  "}, follow_redirects=False)
         assert empty.status_code == 422
+        assert "Hãy nhập nội dung câu hỏi." in empty.text
+        echoed = http.post(f"{base}/hoi", data={"noi_dung": "<script>x()</script>" + "a" * 1001})
+        assert echoed.status_code == 422
+        assert "&lt;script&gt;x()&lt;/script&gt;" in echoed.text  # what was typed comes back, as text
+        assert "<script>x()" not in echoed.text
 
 
 def test_a_citizen_listens_reads_and_asks_and_the_officer_answers(
