@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -15,6 +14,7 @@ from controller.reports.export import XLSX_MEDIA_TYPE
 from controller.reports.forms_xlsx import form02_xlsx, form03_xlsx, form04_xlsx
 from controller.reports.periods import Period, PeriodKind
 from controller.services import forms, public, questions
+from controller.services.forms import FormName
 from controller.services.questions import QuestionStatus
 
 router = APIRouter(tags=["public"])
@@ -96,12 +96,6 @@ def hold_bulletin(session: SessionDep, actor: CurrentActor, bulletin_id: str, da
 def release_bulletin(session: SessionDep, actor: CurrentActor, bulletin_id: str) -> Response:
     public.release(session, actor, bulletin_id)
     return Response(status_code=204)
-
-
-class FormName(StrEnum):
-    BIEU_02 = "bieu-02"
-    BIEU_03 = "bieu-03"
-    BIEU_04 = "bieu-04"
 
 
 PeriodQuery = Annotated[int, Query(ge=2000, le=2100)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
@@ -27,6 +28,14 @@ from controller.services.access import Actor, require_commune
 from controller.services.public import list_public, reach_totals
 from controller.services.questions import question_counts
 from controller.topics import topic_name
+
+
+class FormName(StrEnum):
+    """The guidance's tracking forms that loa-xa fills in."""
+
+    BIEU_02 = "bieu-02"
+    BIEU_03 = "bieu-03"
+    BIEU_04 = "bieu-04"
 
 
 class _Model(BaseModel):

@@ -245,8 +245,8 @@ def public_topics(session: Session, commune: Commune) -> list[tuple[str, str]]:
 # --- holding back -------------------------------------------------------------------------------------------
 
 
-def hold_back(session: Session, actor: Actor, bulletin_id: str, reason: str = "") -> PublicHold:
-    """Keep a bulletin off the public page and the feeds, from the next request on."""
+def hold_back(session: Session, actor: Actor, bulletin_id: str, reason: str = "") -> Bulletin:
+    """Keep a bulletin off the public page and the feeds, from the next request on. Returns the bulletin."""
     bulletin = _bulletin(session, bulletin_id)
     require_commune(session, actor, bulletin.commune_id, write=True)
     hold = session.get(PublicHold, bulletin.id)
@@ -256,17 +256,18 @@ def hold_back(session: Session, actor: Actor, bulletin_id: str, reason: str = ""
         audit.record(
             session, actor, "public-hold", "bulletin", bulletin.id, commune_id=bulletin.commune_id, detail=hold.reason
         )
-    return hold
+    return bulletin
 
 
-def release(session: Session, actor: Actor, bulletin_id: str) -> None:
-    """Let a held-back bulletin appear again (if it is still approved and was broadcast)."""
+def release(session: Session, actor: Actor, bulletin_id: str) -> Bulletin:
+    """Let a held-back bulletin appear again (if it is still approved and was broadcast). Returns the bulletin."""
     bulletin = _bulletin(session, bulletin_id)
     require_commune(session, actor, bulletin.commune_id, write=True)
     hold = session.get(PublicHold, bulletin.id)
     if hold is not None:
         session.delete(hold)
         audit.record(session, actor, "public-release", "bulletin", bulletin.id, commune_id=bulletin.commune_id)
+    return bulletin
 
 
 def _bulletin(session: Session, bulletin_id: str) -> Bulletin:

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path, Query, Request, Response
 
 from controller.api.deps import ControllerDep, SessionDep
-from controller.db.models import Bulletin
 from controller.errors import InvalidInput
 from controller.services import public, questions
 from controller.services.questions import QuestionStatus
@@ -115,15 +114,15 @@ def hold(
     bulletin_id: str,
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    row = public.hold_back(session, actor, bulletin_id, reason)
-    bulletin = session.get(Bulletin, row.bulletin_id)
-    commune_id = bulletin.commune_id if bulletin else ""
-    return redirect(request, f"/public-page?commune_id={commune_id}", "Đã tạm ẩn bản tin khỏi trang công khai.")
+    bulletin = public.hold_back(session, actor, bulletin_id, reason)
+    return redirect(
+        request, f"/public-page?commune_id={bulletin.commune_id or ''}", "Đã tạm ẩn bản tin khỏi trang công khai."
+    )
 
 
 @router.post("/public-page/{bulletin_id}/release")
 def release(request: Request, session: SessionDep, actor: WebActor, _csrf: CsrfChecked, bulletin_id: str) -> Response:
-    public.release(session, actor, bulletin_id)
-    bulletin = session.get(Bulletin, bulletin_id[:64])
-    commune_id = bulletin.commune_id if bulletin else ""
-    return redirect(request, f"/public-page?commune_id={commune_id}", "Bản tin được hiện lại trên trang công khai.")
+    bulletin = public.release(session, actor, bulletin_id)
+    return redirect(
+        request, f"/public-page?commune_id={bulletin.commune_id or ''}", "Bản tin được hiện lại trên trang công khai."
+    )

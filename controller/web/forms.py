@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request, Response
 
 from controller.api.deps import ControllerDep, SessionDep
-from controller.api.public import FormName
 from controller.errors import InvalidInput
 from controller.reports.periods import period_or_current
 from controller.services import forms
+from controller.services.forms import FormName
 from controller.web.citizens import CommuneQuery
 from controller.web.render import WebRoute, render
 from controller.web.security import WebActor, page_scope

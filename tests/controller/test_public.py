@@ -16,6 +16,7 @@ from controller.db.models import (
     Commune,
     Play,
     PlayEvent,
+    PublicHold,
     PublicRefusal,
     ReachCount,
     ReachSalt,
@@ -227,8 +228,9 @@ def test_ids_with_control_characters_find_nothing_on_either_backend(
             public.get_public(s, commune, seed.bulletin_id + "\x00")
         with pytest.raises(Exception, match="not found"):
             public.hold_back(s, ADMIN, "b\x00", "")
-        hold = public.hold_back(s, ADMIN, seed.bulletin_id, "lý do\x00 <b>x</b>")
-        assert hold.reason == "lý do <b>x</b>"
+        public.hold_back(s, ADMIN, seed.bulletin_id, "lý do\x00 <b>x</b>")
+        hold = s.get(PublicHold, seed.bulletin_id)
+        assert hold is not None and hold.reason == "lý do <b>x</b>"
         q = questions.ask(s, commune, questions.QuestionIn(body="a\x00b", name="c\x00"), now=NOW, tz=TZ)
         assert q is not None and (q.body, q.name) == ("a b", "c")
 

@@ -212,6 +212,13 @@ def test_a_citizen_listens_reads_and_asks_and_the_officer_answers(
         o.goto("/public-page")
         expect(o.get_by_text("Đang công khai").first).to_be_visible()
         screenshot(o, "officer-public-page")
+        card = o.get_by_role("article").filter(has_text="Cảnh giác với cuộc gọi giả danh công an")
+        card.get_by_label("Lý do tạm ẩn").fill("Cần sửa số điện thoại")
+        card.get_by_role("button", name="Tạm ẩn").click()
+        expect(o.get_by_text("Đã tạm ẩn bản tin khỏi trang công khai.")).to_be_visible()
+        assert httpx.get(bulletin_url).status_code == 404
+        card.get_by_role("button", name="Hiện lại").click()
+        expect(o.get_by_text("Bản tin được hiện lại trên trang công khai.")).to_be_visible()
     finally:
         officer.close()
 
