@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from controller.db.models import (
@@ -111,10 +111,9 @@ def test_the_reach_counter_counts_a_visitor_once_a_day_and_keeps_no_address(
         counts = {(r.day, r.kind): r.count for r in s.scalars(select(ReachCount))}
         assert counts == {("2026-05-20", "view"): 2, ("2026-05-20", "listen"): 1}
         # Nothing stored anywhere holds the address.
-        for table in (ReachCount, ReachSeen, ReachSalt, PublicRefusal):
-            for row in s.scalars(select(table)):
-                for column in inspect(table).columns:
-                    assert "203.0.113.7" not in str(getattr(row, column.key))
+        for table in (ReachCount.__table__, ReachSeen.__table__, ReachSalt.__table__, PublicRefusal.__table__):
+            for row in s.execute(select(table)):
+                assert all("203.0.113.7" not in str(value) for value in row)
         old_salt = s.scalar(select(ReachSalt.salt))
     with transaction(session_factory) as s:  # the next day: counted again, yesterday's salt and hashes gone
         assert public.count_reach(s, seed.bulletin_id, "view", visitor, now=NOW + timedelta(days=1), tz=TZ)

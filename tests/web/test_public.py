@@ -261,7 +261,7 @@ def _forms_match(api: httpx.Client, site: Site) -> None:
     tz = ZoneInfo(site.controller.settings.timezone)
     played = (site.controller.clock.now() - timedelta(days=1)).astimezone(tz)
     for kind, index in (("quarter", (played.month - 1) // 3 + 1), ("half", (played.month - 1) // 6 + 1)):
-        params = {"commune_id": site.a.id, "year": played.year, "kind": kind, "index": index}
+        params: dict[str, str | int] = {"commune_id": site.a.id, "year": played.year, "kind": kind, "index": index}
         summary = api.get("/api/reports/summary", params={**params, "group_by": "topic"}).json()
         forms = {}
         for name in ("bieu-02", "bieu-03", "bieu-04"):
