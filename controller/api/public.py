@@ -10,12 +10,14 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from controller.api.deps import ControllerDep, CurrentActor, SessionDep
+from controller.reports import forms
 from controller.reports.export import XLSX_MEDIA_TYPE
+from controller.reports.forms import FormName
 from controller.reports.forms_xlsx import form02_xlsx, form03_xlsx, form04_xlsx
 from controller.reports.periods import Period, PeriodKind
-from controller.services import forms, public, questions
-from controller.services.forms import FormName
-from controller.services.questions import QuestionStatus
+from controller.schemas import QuestionStatus
+from controller.services import public, questions
+from controller.services.access import require_commune
 
 router = APIRouter(tags=["public"])
 
@@ -113,14 +115,15 @@ def build_form(
     kind: PeriodKind,
     index: int,
 ) -> forms.Form02 | forms.Form03 | forms.Form04:
+    require_commune(session, actor, commune_id)
     period = Period(kind, year, index)
     tz = controller.settings.timezone
     if name is FormName.BIEU_02:
-        return forms.form02(session, actor, commune_id, period, tz)
+        return forms.form02(session, commune_id, period, tz)
     if name is FormName.BIEU_03:
-        return forms.form03(session, actor, commune_id, period, tz)
+        return forms.form03(session, commune_id, period, tz)
     base = controller.settings.public_base_url or str(request.base_url)
-    return forms.form04(session, actor, commune_id, period, tz, base_url=base)
+    return forms.form04(session, commune_id, period, tz, base_url=base)
 
 
 _XLSX: dict[type, Callable[[Any], bytes]] = {

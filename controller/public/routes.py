@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -17,7 +18,8 @@ from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 from controller.api.deps import ControllerDep, SessionDep
@@ -25,9 +27,9 @@ from controller.db.models import Commune
 from controller.errors import ControllerError
 from controller.public.feed import RSS_MEDIA_TYPE, rss
 from controller.public.qr import SVG_MEDIA_TYPE, qr_svg, qr_svg_inline
+from controller.reports import public as listing
 from controller.services import public, questions
 from controller.topics import DEFAULT_TOPICS, topic_name
-from controller.web.render import _duration, _local_time, _number
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,19 @@ HEADERS = {
 ERROR_TITLES = {404: "Không tìm thấy", 422: "Dữ liệu chưa hợp lệ", 429: "Bạn gửi quá nhiều lần"}
 
 
+@pass_context
+def _local_time(ctx: Context, value: datetime | None, fmt: str = "%H:%M %d/%m/%Y") -> str:
+    """An instant in the controller's local time, Vietnamese day-first order."""
+    return value.astimezone(ctx["tz"]).strftime(fmt) if value is not None else "—"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    total = round(seconds)
+    return f"{total // 60}:{total % 60:02d}"
+
+
 @functools.cache
 def _env() -> Environment:
     env = Environment(
@@ -49,7 +64,7 @@ def _env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(local_time=_local_time, duration=_duration, number=_number, topic_name=topic_name)
+    env.filters.update(local_time=_local_time, duration=_duration, topic_name=topic_name)
     return env
 
 
@@ -122,7 +137,7 @@ def commune_page(
     thang: str = "",
     da_gui: int = 0,
 ) -> Response:
-    commune = public.get_commune_by_code(session, code)
+    commune = listing.get_commune_by_code(session, code)
     return _commune(request, session, controller, commune, topic=chuyen_de, month=thang, sent=bool(da_gui))
 
 
@@ -139,7 +154,9 @@ def _commune(
     error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    items = public.list_public(session, commune, _tz(controller), topic=topic or None, month=public.parse_month(month))
+    items = listing.list_public(
+        session, commune, _tz(controller), topic=topic or None, month=listing.parse_month(month)
+    )
     url = _commune_url(request, commune)
     return _page(
         request,
@@ -147,11 +164,11 @@ def _commune(
         status_code=status_code,
         commune=commune,
         items=items,
-        topics=public.public_topics(session, commune),
+        topics=listing.public_topics(session, commune),
         all_topics=DEFAULT_TOPICS,
         topic=topic,
         month=month,
-        answers=questions.published(session, commune.id),
+        answers=listing.published(session, commune.id),
         sent=sent,
         form=form,
         error=error,
@@ -164,8 +181,8 @@ def _commune(
 def bulletin_page(
     request: Request, session: SessionDep, controller: ControllerDep, code: str, bulletin_id: str, da_gui: int = 0
 ) -> Response:
-    commune = public.get_commune_by_code(session, code)
-    item = public.get_public(session, commune, bulletin_id, now=controller.clock.now())
+    commune = listing.get_commune_by_code(session, code)
+    item = listing.get_public(session, commune, bulletin_id, now=controller.clock.now())
     public.count_reach(session, item.id, "view", _visitor(request), now=controller.clock.now(), tz=_tz(controller))
     return _bulletin(request, session, commune, item, sent=bool(da_gui))
 
@@ -174,7 +191,7 @@ def _bulletin(
     request: Request,
     session: SessionDep,
     commune: Commune,
-    item: public.PublicBulletin,
+    item: listing.PublicBulletin,
     *,
     sent: bool = False,
     form: dict[str, Any] | None = None,
@@ -190,7 +207,7 @@ def _bulletin(
         item=item,
         page_url=url,
         all_topics=DEFAULT_TOPICS,
-        answers=questions.published(session, commune.id, bulletin_id=item.id),
+        answers=listing.published(session, commune.id, bulletin_id=item.id),
         sent=sent,
         form=form,
         error=error,
@@ -201,8 +218,8 @@ def _bulletin(
 @router.post("/{code}/b/{bulletin_id}/nghe", status_code=204)
 def listened(request: Request, session: SessionDep, controller: ControllerDep, code: str, bulletin_id: str) -> Response:
     """The player's first 'play' on a page: one listen per visitor per day."""
-    commune = public.get_commune_by_code(session, code)
-    item = public.get_public(session, commune, bulletin_id)
+    commune = listing.get_commune_by_code(session, code)
+    item = listing.get_public(session, commune, bulletin_id)
     public.count_reach(session, item.id, "listen", _visitor(request), now=controller.clock.now(), tz=_tz(controller))
     return Response(status_code=204, headers={"Cache-Control": "no-store"})
 
@@ -210,8 +227,8 @@ def listened(request: Request, session: SessionDep, controller: ControllerDep, c
 @router.get("/{code}/b/{bulletin_id}/poster")
 def poster(request: Request, session: SessionDep, controller: ControllerDep, code: str, bulletin_id: str) -> Response:
     """A printable A4 poster for the village notice board."""
-    commune = public.get_commune_by_code(session, code)
-    item = public.get_public(session, commune, bulletin_id, now=controller.clock.now())
+    commune = listing.get_commune_by_code(session, code)
+    item = listing.get_public(session, commune, bulletin_id, now=controller.clock.now())
     url = f"{_commune_url(request, commune)}/b/{quote(item.id, safe='')}"
     return _page(
         request,
@@ -225,21 +242,21 @@ def poster(request: Request, session: SessionDep, controller: ControllerDep, cod
 
 @router.get("/{code}/qr.svg")
 def commune_qr(request: Request, session: SessionDep, code: str) -> Response:
-    commune = public.get_commune_by_code(session, code)
+    commune = listing.get_commune_by_code(session, code)
     svg = qr_svg(_commune_url(request, commune), title=f"Mã QR trang {commune.name}")
     return Response(svg, media_type=SVG_MEDIA_TYPE, headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/{code}/b/{bulletin_id}/qr.svg")
 def bulletin_qr(request: Request, session: SessionDep, code: str, bulletin_id: str) -> Response:
-    commune = public.get_commune_by_code(session, code)
-    item = public.get_public(session, commune, bulletin_id)
+    commune = listing.get_commune_by_code(session, code)
+    item = listing.get_public(session, commune, bulletin_id)
     url = f"{_commune_url(request, commune)}/b/{quote(item.id, safe='')}"
     svg = qr_svg(url, title=f"Mã QR bản tin {item.title}")
     return Response(svg, media_type=SVG_MEDIA_TYPE, headers={"Cache-Control": "public, max-age=86400"})
 
 
-def _feed(request: Request, commune: Commune, items: list[public.PublicBulletin], topic: str | None) -> Response:
+def _feed(request: Request, commune: Commune, items: list[listing.PublicBulletin], topic: str | None) -> Response:
     page = _commune_url(request, commune)
     title = f"Bản tin pháp luật – {commune.name}" + (f" – {topic_name(topic)}" if topic else "")
     feed_path = f"/chuyen-de/{quote(topic, safe='')}/feed.xml" if topic else "/feed.xml"
@@ -258,14 +275,14 @@ def _feed(request: Request, commune: Commune, items: list[public.PublicBulletin]
 
 @router.get("/{code}/feed.xml")
 def commune_feed(request: Request, session: SessionDep, controller: ControllerDep, code: str) -> Response:
-    commune = public.get_commune_by_code(session, code)
-    return _feed(request, commune, public.list_public(session, commune, _tz(controller)), None)
+    commune = listing.get_commune_by_code(session, code)
+    return _feed(request, commune, listing.list_public(session, commune, _tz(controller)), None)
 
 
 @router.get("/{code}/chuyen-de/{topic}/feed.xml")
 def topic_feed(request: Request, session: SessionDep, controller: ControllerDep, code: str, topic: str) -> Response:
-    commune = public.get_commune_by_code(session, code)
-    return _feed(request, commune, public.list_public(session, commune, _tz(controller), topic=topic), topic[:64])
+    commune = listing.get_commune_by_code(session, code)
+    return _feed(request, commune, listing.list_public(session, commune, _tz(controller), topic=topic), topic[:64])
 
 
 @router.post("/{code}/hoi")
@@ -283,12 +300,12 @@ def ask(
     website: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     """A citizen's question. Throttled per address (in memory, hashed), capped per commune per day."""
-    commune = public.get_commune_by_code(session, code)
+    commune = listing.get_commune_by_code(session, code)
     now, tz = controller.clock.now(), _tz(controller)
     item = None
     if ban_tin:
         try:
-            item = public.get_public(session, commune, ban_tin, now=now)
+            item = listing.get_public(session, commune, ban_tin, now=now)
         except ControllerError:
             item = None
     back = f"/p/{quote(commune.code, safe='')}" + (f"/b/{quote(item.id, safe='')}" if item else "")

@@ -9,7 +9,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from controller.services.forms import Form02, Form03, Form04, FormHeader
+from controller.reports.forms import Form02, Form03, Form04, FormHeader
 
 
 def _sheet(title: str, header: FormHeader, form_name: str) -> tuple[Workbook, Any]:

@@ -13,7 +13,6 @@ import threading
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -21,28 +20,16 @@ from sqlalchemy.orm import Session
 
 from controller.db.models import Bulletin, CitizenQuestion, Commune
 from controller.errors import ControllerError, InvalidInput, NotFound
+from controller.public_input import plain_text
+from controller.schemas import QuestionStatus
 from controller.services import audit
 from controller.services.access import Actor, require_commune
-from controller.services.public import count_refusal, plain_text
+from controller.services.public import count_refusal
 
 BODY_MAX = 1000
 ANSWER_MAX = 4000
 NAME_MAX = 120
 CONTACT_MAX = 200
-
-
-class QuestionStatus(StrEnum):
-    NEW = "new"
-    ANSWERED = "answered"
-    SESSION = "session"
-
-    @property
-    def label_vi(self) -> str:
-        return {
-            QuestionStatus.NEW: "Chưa trả lời",
-            QuestionStatus.ANSWERED: "Đã trả lời",
-            QuestionStatus.SESSION: "Đã trả lời tại buổi đối thoại",
-        }[self]
 
 
 class Throttled(ControllerError):
@@ -223,50 +210,3 @@ def set_published(session: Session, actor: Actor, question_id: int, publish: boo
             commune_id=question.commune_id,
         )
     return question
-
-
-@dataclass(frozen=True)
-class PublishedAnswer:
-    """A published question and answer as citizens see them: no name, no contact."""
-
-    body: str
-    answer: str
-    topic: str
-    answered_at: datetime | None
-
-
-def published(
-    session: Session, commune_id: int, *, bulletin_id: str | None = None, limit: int = 50
-) -> list[PublishedAnswer]:
-    stmt = (
-        select(CitizenQuestion)
-        .where(CitizenQuestion.commune_id == commune_id, CitizenQuestion.published.is_(True))
-        .order_by(CitizenQuestion.published_at.desc(), CitizenQuestion.id.desc())
-        .limit(limit)
-    )
-    if bulletin_id is not None:
-        stmt = stmt.where(CitizenQuestion.bulletin_id == bulletin_id)
-    return [PublishedAnswer(q.body, q.answer, q.topic, q.answered_at) for q in session.scalars(stmt)]
-
-
-def question_counts(session: Session, commune_id: int, start: datetime, end: datetime) -> dict[str, int]:
-    """Received, answered (either way) and published questions created in [start, end)."""
-    stmt = (
-        select(CitizenQuestion.status, CitizenQuestion.published, func.count(CitizenQuestion.id))
-        .where(
-            CitizenQuestion.commune_id == commune_id,
-            CitizenQuestion.created_at >= start,
-            CitizenQuestion.created_at < end,
-        )
-        .group_by(CitizenQuestion.status, CitizenQuestion.published)
-    )
-    counts = {"received": 0, "answered": 0, "answered_at_session": 0, "published": 0}
-    for status, is_published, n in session.execute(stmt):
-        counts["received"] += n
-        if status != QuestionStatus.NEW.value:
-            counts["answered"] += n
-        if status == QuestionStatus.SESSION.value:
-            counts["answered_at_session"] += n
-        if is_published:
-            counts["published"] += n
-    return counts

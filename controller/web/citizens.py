@@ -8,8 +8,9 @@ from fastapi import APIRouter, Form, Path, Query, Request, Response
 
 from controller.api.deps import ControllerDep, SessionDep
 from controller.errors import InvalidInput
+from controller.reports import public as listing
+from controller.schemas import QuestionStatus
 from controller.services import public, questions
-from controller.services.questions import QuestionStatus
 from controller.web.render import WebRoute, redirect, render
 from controller.web.security import CsrfChecked, WebActor, page_scope
 
@@ -93,7 +94,7 @@ def publish(
 def publication(request: Request, session: SessionDep, actor: WebActor, commune_id: CommuneQuery = None) -> Response:
     scope = page_scope(session, actor, commune_id)
     commune = scope.commune or (scope.communes[0] if scope.communes else None)
-    states = public.publication_states(session, commune.id) if commune else []
+    states = listing.publication_states(session, commune.id) if commune else []
     return render(
         request,
         "public_admin.html",

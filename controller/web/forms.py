@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query, Request, Response
 
 from controller.api.deps import ControllerDep, SessionDep
 from controller.errors import InvalidInput
+from controller.reports import forms
+from controller.reports.forms import FormName
 from controller.reports.periods import period_or_current
-from controller.services import forms
-from controller.services.forms import FormName
 from controller.web.citizens import CommuneQuery
 from controller.web.render import WebRoute, render
 from controller.web.security import WebActor, page_scope
@@ -50,12 +50,12 @@ def form_page(
     data: forms.Form02 | forms.Form03 | forms.Form04 | None = None
     if commune is not None:
         if name is FormName.BIEU_02:
-            data = forms.form02(session, actor, commune.id, period, tz)
+            data = forms.form02(session, commune.id, period, tz)
         elif name is FormName.BIEU_03:
-            data = forms.form03(session, actor, commune.id, period, tz)
+            data = forms.form03(session, commune.id, period, tz)
         else:
             base = controller.settings.public_base_url or str(request.base_url)
-            data = forms.form04(session, actor, commune.id, period, tz, base_url=base)
+            data = forms.form04(session, commune.id, period, tz, base_url=base)
     args = {"form": name.value, "kind": period.kind.value, "year": period.year, "index": period.index}
     xlsx = (
         f"/api/forms/{name.value}.xlsx?commune_id={commune.id}&kind={period.kind.value}"

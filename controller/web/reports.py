@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from controller.api.deps import ControllerDep, SessionDep
 from controller.db.models import Agent
 from controller.errors import NotFound
+from controller.reports import public as listing
 from controller.reports.periods import Period, PeriodKind, period_or_current
 from controller.reports.summary import Dimension, ReportSummary, summarize
-from controller.services import public
 from controller.services.access import Actor
 from controller.web.charts import bar_chart_svg
 from controller.web.render import WebRoute, render
@@ -117,7 +117,7 @@ def reports_page(
         "end": (end.astimezone(tz).date() - timedelta(days=1)).isoformat(),
     }
     communes = [view.scope.commune_id] if view.scope.commune_id is not None else view.scope.visible
-    reach = public.reach_for_communes(
+    reach = listing.reach_for_communes(
         session, start.astimezone(tz).date().isoformat(), end.astimezone(tz).date().isoformat(), communes
     )
     return render(

@@ -4,7 +4,8 @@
 - Biểu 03: the products log (bulletins with topic, duration, confirmed broadcasts), reach and questions.
 - Biểu 04: the 6-month or annual report: figures, room for the officer's assessment, and evidence links.
 
-Broadcast figures come from `controller.reports.summary`, so they equal the reports API's.
+Broadcast figures come from `controller.reports.summary`, so they equal the reports API's. The caller checks
+that the login may see the commune.
 """
 
 from __future__ import annotations
@@ -22,11 +23,9 @@ from sqlalchemy.orm import Session
 from controller.db.models import Agent, AudioAsset, Bulletin, Commune, Play, PlayEvent, Programme
 from controller.errors import NotFound
 from controller.reports.periods import Period
+from controller.reports.public import list_public, question_counts, reach_totals
 from controller.reports.summary import Dimension, ReportSummary, summarize
 from controller.scheduling.recurrence import Recurrence
-from controller.services.access import Actor, require_commune
-from controller.services.public import list_public, reach_totals
-from controller.services.questions import question_counts
 from controller.topics import topic_name
 
 
@@ -119,8 +118,7 @@ class Form04(_Model):
     """(label, absolute URL): the public page, its feed and QR code."""
 
 
-def _header(session: Session, actor: Actor, commune_id: int, period: Period, tz: ZoneInfo) -> FormHeader:
-    require_commune(session, actor, commune_id)
+def _header(session: Session, commune_id: int, period: Period, tz: ZoneInfo) -> FormHeader:
     commune = session.get(Commune, commune_id)
     if commune is None:
         raise NotFound(f"commune {commune_id} not found", "Không tìm thấy xã.")
@@ -166,9 +164,9 @@ def _programme_plan(
                 cell.scheduled += 1
 
 
-def form02(session: Session, actor: Actor, commune_id: int, period: Period, timezone: str) -> Form02:
+def form02(session: Session, commune_id: int, period: Period, timezone: str) -> Form02:
     tz = ZoneInfo(timezone)
-    header = _header(session, actor, commune_id, period, tz)
+    header = _header(session, commune_id, period, tz)
     stmt = (
         select(Play.starts_at, Bulletin.id, Bulletin.title, Bulletin.topic, PlayEvent.id)
         .join(Agent, Agent.id == Play.agent_id)
@@ -209,9 +207,9 @@ def _days(header: FormHeader, tz: ZoneInfo) -> tuple[str, str]:
     return header.period_start.astimezone(tz).date().isoformat(), header.period_end.astimezone(tz).date().isoformat()
 
 
-def form03(session: Session, actor: Actor, commune_id: int, period: Period, timezone: str) -> Form03:
+def form03(session: Session, commune_id: int, period: Period, timezone: str) -> Form03:
     tz = ZoneInfo(timezone)
-    header = _header(session, actor, commune_id, period, tz)
+    header = _header(session, commune_id, period, tz)
     stmt = (
         select(Play.starts_at, Bulletin, AudioAsset.duration_s)
         .join(Agent, Agent.id == Play.agent_id)
@@ -260,9 +258,9 @@ def form03(session: Session, actor: Actor, commune_id: int, period: Period, time
     )
 
 
-def form04(session: Session, actor: Actor, commune_id: int, period: Period, timezone: str, *, base_url: str) -> Form04:
+def form04(session: Session, commune_id: int, period: Period, timezone: str, *, base_url: str) -> Form04:
     tz = ZoneInfo(timezone)
-    header = _header(session, actor, commune_id, period, tz)
+    header = _header(session, commune_id, period, tz)
     broadcasts = summarize(session, period, timezone, Dimension.TOPIC, commune_id=commune_id)
     start_day, end_day = _days(header, tz)
     commune = session.get(Commune, commune_id)
