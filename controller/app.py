@@ -19,6 +19,7 @@ from controller.api import (
     geo,
     media,
     programmes,
+    public,
     reports,
     schedule_files,
     schedules,
@@ -28,6 +29,7 @@ from controller.config import Settings, get_settings
 from controller.deps import current_actor
 from controller.dispatch.broker_auth import load_or_create_secret
 from controller.errors import ControllerError
+from controller.public import mount_public
 from controller.runtime import Controller
 from controller.web import mount_web
 
@@ -75,7 +77,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.include_router(module.router)
     app.include_router(enroll.router)  # the one-time token is the credential: no login
     # Everything else needs a login; each route then checks the actor's role and commune.
-    for module in (geo, bulletins, schedules, programmes, schedule_files, emergency, reports):
+    for module in (geo, bulletins, schedules, programmes, schedule_files, emergency, reports, public):
         app.include_router(module.router, dependencies=[Depends(current_actor)])
     mount_web(app)
+    mount_public(app)  # citizens' pages: no login, no cookie
     return app

@@ -454,3 +454,19 @@ class ErrorPublic(Schema):
 
 
 __all__ = ["UtcInstant"]
+
+
+class QuestionStatus(StrEnum):
+    """Where a citizen's question stands: not answered, answered in writing, or at a dialogue session."""
+
+    NEW = "new"
+    ANSWERED = "answered"
+    SESSION = "session"
+
+    @property
+    def label_vi(self) -> str:
+        return {
+            QuestionStatus.NEW: "Chưa trả lời",
+            QuestionStatus.ANSWERED: "Đã trả lời",
+            QuestionStatus.SESSION: "Đã trả lời tại buổi đối thoại",
+        }[self]

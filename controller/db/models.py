@@ -315,3 +315,76 @@ class PlayEvent(Base):
     duration_played_s: Mapped[float | None] = mapped_column(Float)
     reason: Mapped[str | None] = mapped_column(String(500))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class PublicHold(Base):
+    """A bulletin the officer keeps off the public page and the feeds, although it was approved and broadcast."""
+
+    __tablename__ = "public_hold"
+    bulletin_id: Mapped[str] = mapped_column(ForeignKey("bulletin.id"), primary_key=True)
+    held_by: Mapped[str] = mapped_column(String(80))
+    held_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+
+
+class ReachCount(Base):
+    """Page views or listens of one public bulletin on one local day (YYYY-MM-DD), each visitor once a day."""
+
+    __tablename__ = "reach_count"
+    __table_args__ = (UniqueConstraint("day", "bulletin_id", "kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), index=True)
+    bulletin_id: Mapped[str] = mapped_column(ForeignKey("bulletin.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    """view or listen."""
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReachSalt(Base):
+    """Today's random salt for the de-duplication hashes. Deleted, with every hash made from it, the next day."""
+
+    __tablename__ = "reach_salt"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    salt: Mapped[str] = mapped_column(String(64))
+
+
+class ReachSeen(Base):
+    """A salted hash of (visitor, bulletin, kind) counted today. It holds no address and cannot be reversed."""
+
+    __tablename__ = "reach_seen"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), index=True)
+
+
+class PublicRefusal(Base):
+    """What the public pages refused on one local day (flood, honeypot, commune cap): counted, never stored."""
+
+    __tablename__ = "public_refusal"
+    __table_args__ = (UniqueConstraint("day", "reason"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CitizenQuestion(Base):
+    """A citizen's question from the public page: plain text only, and the officer's answer."""
+
+    __tablename__ = "citizen_question"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"), index=True)
+    bulletin_id: Mapped[str | None] = mapped_column(ForeignKey("bulletin.id"), index=True)
+    topic: Mapped[str] = mapped_column(String(64), default="")
+    name: Mapped[str] = mapped_column(String(120), default="")
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    """Given only by a citizen who wants a private answer; never shown on the public page."""
+    body: Mapped[str] = mapped_column(Text)
+    consent_publish: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    """new, answered (in writing) or session (answered at a dialogue session)."""
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[str | None] = mapped_column(String(80))
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)

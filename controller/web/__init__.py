@@ -14,13 +14,15 @@ def mount_web(app: FastAPI) -> None:
     """Add the pages and their static files (CSS, a little JS; nothing from a CDN) to the app."""
     from controller.web.auth import router as auth
     from controller.web.bulletins import router as bulletins
+    from controller.web.citizens import router as citizens
     from controller.web.clusters import router as clusters
     from controller.web.dashboard import router as dashboard
     from controller.web.emergency import router as emergency
+    from controller.web.forms import router as forms
     from controller.web.log import router as log
     from controller.web.reports import router as reports
     from controller.web.schedule import router as schedule
 
-    for router in (auth, dashboard, bulletins, schedule, clusters, emergency, log, reports):
+    for router in (auth, dashboard, bulletins, schedule, clusters, emergency, log, reports, citizens, forms):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

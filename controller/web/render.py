@@ -56,6 +56,9 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/emergency", "Khẩn cấp", _COMMUNE),
     NavItem("/log", "Nhật ký phát", _ALL),
     NavItem("/reports", "Báo cáo", _ALL),
+    NavItem("/questions", "Hỏi đáp", _COMMUNE),
+    NavItem("/public-page", "Trang công khai", _COMMUNE),
+    NavItem("/forms", "Biểu mẫu", _ALL),
 )
 
 

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from controller.db.models import Agent
 from controller.deps import ControllerDep, SessionDep
+from controller.errors import NotFound
+from controller.reports import public as listing
 from controller.reports.periods import Period, PeriodKind, period_or_current
 from controller.reports.summary import Dimension, ReportSummary, summarize
 from controller.services import geo
@@ -113,6 +115,10 @@ def reports_page(
         "start": start.astimezone(tz).date().isoformat(),
         "end": (end.astimezone(tz).date() - timedelta(days=1)).isoformat(),
     }
+    communes = [view.scope.commune_id] if view.scope.commune_id is not None else view.scope.visible
+    reach = listing.reach_for_communes(
+        session, start.astimezone(tz).date().isoformat(), end.astimezone(tz).date().isoformat(), communes
+    )
     return render(
         request,
         "reports.html",
@@ -126,6 +132,7 @@ def reports_page(
         if view.level != "cluster"
         else "",
         cluster_log=cluster_log,
+        reach=reach,
         topic_chart=bar_chart_svg(view.topics.rows, "Lượt phát theo chuyên đề"),
     )
 

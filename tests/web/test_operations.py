@@ -163,7 +163,7 @@ def test_cluster_commands_are_sent_and_audited(page: Page, site: Site) -> None:
 def test_the_province_reads_every_commune_but_changes_nothing(page: Page, site: Site) -> None:
     login(page, site, "tinh")
     nav = page.get_by_role("navigation", name="Điều hướng chính")
-    expect(nav.get_by_role("link")).to_have_text(["Tổng quan", "Cụm loa", "Nhật ký phát", "Báo cáo"])
+    expect(nav.get_by_role("link")).to_have_text(["Tổng quan", "Cụm loa", "Nhật ký phát", "Báo cáo", "Biểu mẫu"])
     page.goto("/clusters")
     expect(page.locator("table.clusters tbody tr")).to_have_count(len(site.a.agent_ids) + len(site.b.agent_ids))
     expect(page.locator("form.ctl")).to_have_count(0)
