@@ -200,13 +200,15 @@ def test_loaded_entries_extend_the_defaults(tmp_path: Path) -> None:
 def test_loaded_entries_override_the_defaults(tmp_path: Path) -> None:
     extra = load_abbreviations(_write(tmp_path, "TT = thị trấn\n"))
     assert normalize("Các xã và TT trong huyện.", abbreviations=extra) == "Các xã và thị trấn trong huyện."
-    assert normalize("Các xã và TT trong huyện.") == "Các xã và thông tư trong huyện."
+    assert normalize("Căn cứ TT số 5.", abbreviations=extra) == "Căn cứ thị trấn số năm."
 
 
 def test_override_reaches_document_symbols(tmp_path: Path) -> None:
-    extra = load_abbreviations(_write(tmp_path, "VX = Văn hóa - Xã hội\n"))
-    spoken = normalize("Công văn số 245/UBND-VX.", abbreviations=extra)
-    assert spoken == "Công văn số hai trăm bốn mươi lăm trên Ủy ban nhân dân Văn hóa - Xã hội."
+    extra = load_abbreviations(_write(tmp_path, "ĐLHT = Điện lực Hương Trà\n"))
+    spoken = normalize("Thông báo số 38/TB-ĐLHT.", abbreviations=extra)
+    assert spoken == "Thông báo số ba mươi tám của Điện lực Hương Trà."
+    # Without the commune's entry the issuer is unknown and left out rather than spelled.
+    assert normalize("Thông báo số 38/TB-ĐLHT.") == "Thông báo số ba mươi tám."
 
 
 def test_empty_file_gives_no_entries(tmp_path: Path) -> None:

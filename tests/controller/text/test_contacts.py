@@ -45,7 +45,7 @@ from controller.text import normalize
         ),
         pytest.param(
             "Xem tại cong-an.gov.vn nhé.",
-            "Xem tại xê o en giê gạch ngang a en chấm giê o vê chấm vê en nhé.",
+            "Xem tại công gạch ngang an chấm giê o vê chấm vê en nhé.",
             id="url-hyphen",
         ),
         pytest.param(
