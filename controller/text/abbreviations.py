@@ -197,6 +197,12 @@ _DEFAULTS: dict[str, str] = {
     "EVNSPC": "e vê en ét pê xê",
     "VssID": "vê ét ét ai đi",
     "MN": "mầm non",
+    "KT&HT": "Kinh tế và Hạ tầng",
+    "VH&TT": "Văn hóa và Thông tin",
+    "BTXH": "bảo trợ xã hội",
+    "TCM": "tay chân miệng",
+    "GPMB": "giải phóng mặt bằng",
+    "OCOP": "ô cốp",
 }
 
 DEFAULT_ABBREVIATIONS: Mapping[str, str] = MappingProxyType(_DEFAULTS)

@@ -39,6 +39,7 @@ UNITS = {
     "ml": "mi-li-lít",
     "m": "mét",
     "°C": "độ C",
+    "V": "vôn",
 }
 """Unit symbols read after a number, and how they are spoken."""
 
