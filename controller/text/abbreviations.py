@@ -180,6 +180,7 @@ _DEFAULTS: dict[str, str] = {
     "PGDĐT": "Phòng Giáo dục và Đào tạo",
     "BTTTT": "Bộ Thông tin và Truyền thông",
     "BKHĐT": "Bộ Kế hoạch và Đầu tư",
+    "BKHCN": "Bộ Khoa học và Công nghệ",
     "BVHTTDL": "Bộ Văn hóa, Thể thao và Du lịch",
     "BATGT": "Ban An toàn giao thông",
     "TĐTN": "Thành đoàn",

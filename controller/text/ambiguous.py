@@ -46,7 +46,7 @@ AMBIGUOUS: dict[str, tuple[Reading, ...]] = {
     "TC": (_r("Tài chính", before="Sở Phòng phòng Bộ"),),
     "TH": (_r("tiểu học", before="trường Trường"),),
     "HS": (
-        _r("học sinh", before="trường giáo", after="trường lớp tiểu BHYT"),
+        _r("học sinh", before="trường giáo cho", after="trường lớp tiểu BHYT"),
         _r("hồ sơ", before="nộp tiếp trả", after="đăng thủ"),
     ),
     "BCH": (

@@ -7,6 +7,7 @@ and never the kind of document again (the sentence already said "Quyết định
     13/2023/NĐ-CP       → "mười ba năm hai nghìn không trăm hai mươi ba của Chính phủ"
     24/2018/QH14        → "hai mươi tư năm hai nghìn không trăm mười tám của Quốc hội khóa mười bốn"
     45-KH/TĐTN          → "bốn mươi lăm của Thành đoàn" (the Party's "số-loại/cơ quan" order)
+    QCVN 2:2021/BKHCN   → "QCVN hai năm hai nghìn không trăm hai mươi mốt của Bộ Khoa học và Công nghệ"
 
 The symbol's parts are split at "-" and "/": parts that name a kind of document (`DOCUMENT_KINDS`)
 are dropped, the first remaining part is the issuer, read from the abbreviation table, and the
@@ -40,6 +41,10 @@ _SYMBOL = rf"{_SYMBOL_PART}(?:-{_SYMBOL_PART})*"
 DOCUMENT_NUMBER = re.compile(
     rf"(?<![\w/.,])(?P<number>\d+)(?:/(?P<year>\d{{4}}))?/(?P<symbol>{_SYMBOL})(?![\w/])"
     rf"|(?<![\w/.,-])(?P<pnumber>\d+)-(?P<pkind>{_SYMBOL_PART})/(?P<psymbol>{_SYMBOL})(?![\w/])"
+)
+STANDARD = re.compile(
+    r"(?<![\w/])(?P<kind>QCVN|TCVN)\s*(?P<number>\d+(?:-\d+)?)\s*:\s*(?P<year>\d{4})"
+    rf"(?:/(?P<issuer>{_SYMBOL_PART}))?(?![\w/])"
 )
 _PART_WITH_NUMBER = re.compile(r"(?P<letters>.*?[^\d])(?P<number>\d+)")
 _OWNER_FOLLOWS = re.compile(r"\s*,?\s*(?:(?i:ngày)\s+\S+\s+)?của(?!\w)")
@@ -97,8 +102,17 @@ def _document_number(m: re.Match[str], table: Mapping[str, str]) -> str:
     return read_document_number(number, year, symbol, table)
 
 
+def _standard(m: re.Match[str], table: Mapping[str, str]) -> str:
+    """Read "QCVN 2:2021/BKHCN" as "QCVN hai năm hai nghìn không trăm hai mươi mốt của Bộ Khoa học và Công nghệ"."""
+    number = " ".join(read_number(int(n)) for n in m.group("number").split("-"))
+    words = f"{m.group('kind')} {number} năm {read_number(int(m.group('year')))}"
+    body = issuer([m.group("issuer")], table) if m.group("issuer") else None
+    return f"{words} của {body}" if body else words
+
+
 def read_document_numbers(text: str, table: Mapping[str, str]) -> str:
     """Replace every document number ("1369/QĐ-UBND", "24/2018/QH14", "12-HD/TU") by its reading."""
+    text = STANDARD.sub(lambda m: _standard(m, table), text)
     return DOCUMENT_NUMBER.sub(lambda m: _document_number(m, table), text)
 
 

@@ -22,6 +22,7 @@ UNITS = {
     "km/h": "ki-lô-mét trên giờ",
     "m/s": "mét trên giây",
     "kWh": "ki-lô-oát giờ",
+    "kVA": "ki-lô-vôn-ampe",
     "kV": "ki-lô-vôn",
     "MW": "mê-ga-oát",
     "hPa": "héc-tô-pa-xcan",
