@@ -8,7 +8,7 @@ from pathlib import Path
 from controller.audio.engine import DEFAULT_PITCH, DEFAULT_RATE_WPM, Voice
 from controller.audio.estimate import estimate_seconds
 from controller.services.bulletin_files import parse_bulletin_file
-from controller.text.normalize import normalize
+from controller.text.normalize import ambiguities, normalize
 from controller.topics import DEFAULT_TOPICS
 from protocol.messages import Priority
 
@@ -42,6 +42,7 @@ def check_bulletin_file(path: Path) -> BulletinCheck:
     )
     check = BulletinCheck(path=path, title=data.title, spoken_text=text, estimated_s=estimate)
     check.problems += text_problems(text, estimate, data.priority)
+    check.problems += ambiguity_problems(f"{data.title}\n{data.body}")
     if data.topic not in DEFAULT_TOPICS:
         check.notes.append(f"Chuyên đề '{data.topic}' không thuộc danh sách mặc định; xã có thể tự thêm.")
     return check
@@ -56,6 +57,14 @@ def text_problems(spoken_text: str, estimate_s: float, priority: Priority) -> li
     if leftover:
         problems.append(f"Còn chữ số chưa được đọc thành lời: {', '.join(leftover[:10])}.")
     return problems
+
+
+def ambiguity_problems(written_text: str) -> list[str]:
+    """Abbreviations the normaliser could not read from their context, in Vietnamese for the officer."""
+    unresolved = ambiguities(written_text)
+    if not unresolved:
+        return []
+    return [f"Chữ viết tắt có nhiều cách đọc: {', '.join(unresolved)}. Hãy viết rõ ra hoặc ghim cách đọc cho bản tin."]
 
 
 def _mmss(seconds: float) -> str:

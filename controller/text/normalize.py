@@ -20,6 +20,7 @@ from collections.abc import Mapping
 
 from controller.text.abbreviations import DEFAULT_ABBREVIATIONS, expand_abbreviations, load_abbreviations
 from controller.text.ambiguous import read_ambiguous, unresolved_abbreviations
+from controller.text.commune import commune_abbreviations
 from controller.text.contacts import read_contacts
 from controller.text.datetimes import read_dates, read_times
 from controller.text.documents import read_document_numbers, read_roman_numerals
@@ -68,8 +69,13 @@ def _drop_repeated(text: str, table: Mapping[str, str]) -> str:
 
 
 def normalize(text: str, *, abbreviations: Mapping[str, str] | None = None) -> str:
-    """Return `text` as it should be spoken; `abbreviations` add to or override the defaults."""
-    table = {**DEFAULT_ABBREVIATIONS, **(abbreviations or {})}
+    """Return `text` as it should be spoken; `abbreviations` add to or override the defaults.
+
+    Without `abbreviations`, the commune's own table (`LOA_ABBREVIATIONS_DIR`) is used.
+    """
+    if abbreviations is None:
+        abbreviations = commune_abbreviations()
+    table = {**DEFAULT_ABBREVIATIONS, **abbreviations}
     text = _tidy(text)
     text = read_references(text)
     text = read_contacts(text)
@@ -77,7 +83,7 @@ def normalize(text: str, *, abbreviations: Mapping[str, str] | None = None) -> s
     text = _NUMBERED_NAME.sub(lambda m: f"{m.group('name')} không {m.group('number')[1]}", text)
     text = read_roads(text)
     text = _ABBREVIATION_DOT.sub(r"\1 ", text)
-    text = read_ambiguous(text, known=abbreviations or {})
+    text = read_ambiguous(text, known=abbreviations)
     text = _compounds(text, table)
     text = _drop_repeated(text, table)
     text = expand_abbreviations(text, table)
@@ -92,4 +98,6 @@ def normalize(text: str, *, abbreviations: Mapping[str, str] | None = None) -> s
 
 def ambiguities(text: str, *, abbreviations: Mapping[str, str] | None = None) -> list[str]:
     """Abbreviations in `text` whose reading the context does not settle, for the officer to check."""
-    return unresolved_abbreviations(_tidy(text), known=abbreviations or {})
+    if abbreviations is None:
+        abbreviations = commune_abbreviations()
+    return unresolved_abbreviations(_tidy(text), known=abbreviations)
