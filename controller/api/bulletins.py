@@ -26,7 +26,7 @@ from controller.schemas import (
 )
 from controller.services import approval, audit, bulletin_files, bulletins
 from controller.services.access import visible_commune_ids
-from controller.services.bulletin_check import text_problems
+from controller.services.bulletin_check import ambiguity_problems, text_problems
 
 router = APIRouter(prefix="/api/bulletins", tags=["bulletins"])
 
@@ -66,7 +66,8 @@ def estimate(data: EstimateRequest) -> EstimatePublic:
         pitch=data.voice.pitch if data.voice.pitch is not None else DEFAULT_PITCH,
     )
     seconds = estimate_seconds(text, voice)
-    return EstimatePublic(spoken_text=text, estimated_s=seconds, problems=text_problems(text, seconds, data.priority))
+    problems = text_problems(text, seconds, data.priority) + ambiguity_problems(f"{data.title}\n{data.body}")
+    return EstimatePublic(spoken_text=text, estimated_s=seconds, problems=problems)
 
 
 @router.get("/{bulletin_id}")
