@@ -58,7 +58,8 @@ def list_bulletins(
 @router.post("/estimate")
 def estimate(data: EstimateRequest) -> EstimatePublic:
     """The spoken text and its estimated duration, while the officer types."""
-    text = bulletins.spoken(data.title, data.body)
+    pins = [(r.written, r.spoken) for r in data.pinned_readings]
+    text = bulletins.spoken(data.title, data.body, pins)
     voice = Voice(
         engine=data.voice.engine,
         name=data.voice.name,
@@ -66,7 +67,7 @@ def estimate(data: EstimateRequest) -> EstimatePublic:
         pitch=data.voice.pitch if data.voice.pitch is not None else DEFAULT_PITCH,
     )
     seconds = estimate_seconds(text, voice)
-    problems = text_problems(text, seconds, data.priority) + ambiguity_problems(f"{data.title}\n{data.body}")
+    problems = text_problems(text, seconds, data.priority) + ambiguity_problems(f"{data.title}\n{data.body}", pins)
     return EstimatePublic(spoken_text=text, estimated_s=seconds, problems=problems)
 
 
