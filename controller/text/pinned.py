@@ -47,6 +47,16 @@ def _key(word: str) -> str:
     return word.strip(_EDGE_PUNCTUATION).lower()
 
 
+def _clauses(words: list[str]) -> list[list[str]]:
+    """Split at words that end a clause ("14h.", "27.9,"), keeping the punctuation with its word."""
+    groups: list[list[str]] = [[]]
+    for word in words:
+        groups[-1].append(word)
+        if word[-1] in ".,;:!?" and not word.endswith("..."):
+            groups.append([])
+    return [g for g in groups if g]
+
+
 def rewrites(source: str, spoken: str) -> list[tuple[str, str]]:
     """The spans of `source` the spoken text says differently, each once, in order of appearance."""
     written_words, spoken_words = source.split(), spoken.split()
@@ -57,8 +67,12 @@ def rewrites(source: str, spoken: str) -> list[tuple[str, str]]:
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag not in ("replace", "delete"):
             continue
-        written = " ".join(written_words[i1:i2]).strip(_EDGE_PUNCTUATION)
-        said = " ".join(spoken_words[j1:j2]).strip(_EDGE_PUNCTUATION)
-        if written and (written, said) not in pairs:
-            pairs.append((written, said))
+        written_groups, said_groups = _clauses(written_words[i1:i2]), _clauses(spoken_words[j1:j2])
+        if len(written_groups) != len(said_groups):  # two neighbouring spans changed across a clause end
+            written_groups, said_groups = [written_words[i1:i2]], [spoken_words[j1:j2]]
+        for written_group, said_group in zip(written_groups, said_groups, strict=True):
+            written = " ".join(written_group).strip(_EDGE_PUNCTUATION)
+            said = " ".join(said_group).strip(_EDGE_PUNCTUATION)
+            if written and (written, said) not in pairs:
+                pairs.append((written, said))
     return pairs
