@@ -2,11 +2,11 @@
 
     .venv/bin/python -m benchmarks.normaliser [--candidates-python /tmp/cands/bin/python]
 
-Candidates: vinormx, vietnormalizer, vinorm and soe-vinorm. They are not loa-xa dependencies.
-Install them into a throwaway venv (`python3 -m venv /tmp/cands && /tmp/cands/bin/pip install
-soe-vinorm vinormx vietnormalizer vinorm`) and pass its interpreter; each candidate runs in a
-child process of that interpreter (this file, `--worker NAME`), so nothing of theirs is imported
-here. A candidate that is not installed, or fails offline (soe-vinorm fetches its model from the
+Candidates: vinormx, vietnormalizer, vinorm, g2p-hamster's text front end (T0) and soe-vinorm. They
+are not loa-xa dependencies. Install them into a throwaway venv (`python3 -m venv /tmp/cands &&
+/tmp/cands/bin/pip install soe-vinorm vinormx vietnormalizer vinorm g2p-hamster`) and pass its
+interpreter; each candidate runs in a child process of that interpreter (this file, `--worker
+NAME`), so nothing of theirs is imported here. A candidate that is not installed, or fails offline (soe-vinorm fetches its model from the
 Hugging Face hub on first use), is listed as skipped with the reason.
 
 Two accuracies: "guide" is what the corpus test checks (the spoken form the reading guide
@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "controller" / "text" / "corpus" / "sentences.tsv"
-CANDIDATES = ("vinormx", "vietnormalizer", "vinorm", "soe-vinorm")
+CANDIDATES = ("vinormx", "vietnormalizer", "vinorm", "g2p-hamster", "soe-vinorm")
 
 
 def _candidate(name: str) -> Callable[[str], str]:
@@ -47,6 +47,11 @@ def _candidate(name: str) -> Callable[[str], str]:
         from vinorm import TTSnorm as vinorm_norm
 
         return lambda text: str(vinorm_norm(text))
+    if name == "g2p-hamster":
+        from g2p_hamster.t0 import Config, normalize
+
+        config = Config()
+        return lambda text: str(normalize(text, config)["read_string"])
     if name == "soe-vinorm":
         from soe_vinorm import normalize_text
 
