@@ -6,8 +6,9 @@ Candidates: vinormx, vietnormalizer, vinorm, g2p-hamster's text front end (T0) a
 are not loa-xa dependencies. Install them into a throwaway venv (`python3 -m venv /tmp/cands &&
 /tmp/cands/bin/pip install soe-vinorm vinormx vietnormalizer vinorm g2p-hamster`) and pass its
 interpreter; each candidate runs in a child process of that interpreter (this file, `--worker
-NAME`), so nothing of theirs is imported here. A candidate that is not installed, or fails offline (soe-vinorm fetches its model from the
-Hugging Face hub on first use), is listed as skipped with the reason.
+NAME`), so nothing of theirs is imported here. A candidate that is not installed, or fails offline
+(soe-vinorm fetches its model from the Hugging Face hub on first use), is listed as skipped with
+the reason.
 
 Two accuracies: "guide" is what the corpus test checks (the spoken form the reading guide
 prescribes, case ignored, `{a|b}` alternatives accepted); "words" also ignores punctuation and

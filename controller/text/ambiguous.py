@@ -72,11 +72,17 @@ def _choose(key: str, before: list[str], after: list[str]) -> str | None:
     return None
 
 
+_SENTENCE_END = re.compile(r"[.!?\n](?:\s|$)")
+
+
 def _neighbours(text: str, start: int, end: int) -> tuple[list[str], list[str]]:
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    before = _WORD.findall(text[line_start:start])[-_WINDOW_BEFORE:]
-    after = _WORD.findall(text[end : len(text) if line_end < 0 else line_end])[:_WINDOW_AFTER]
+    """The words just before and after, within the same sentence."""
+    ends_before = list(_SENTENCE_END.finditer(text, 0, start))
+    sentence_start = ends_before[-1].end() if ends_before else 0
+    next_end = _SENTENCE_END.search(text, end)
+    sentence_end = next_end.start() if next_end else len(text)
+    before = _WORD.findall(text[sentence_start:start])[-_WINDOW_BEFORE:]
+    after = _WORD.findall(text[end:sentence_end])[:_WINDOW_AFTER]
     return before, after
 
 
@@ -90,11 +96,13 @@ def read_ambiguous(text: str, *, known: Collection[str] = ()) -> str:
         before, after = _neighbours(m.string, m.start(), m.end())
         words = _choose(key, before, after)
         if words is None:
-            return spell(key) + (m.group("dot") or "")
+            words, dot = spell(key), m.group("dot") or ""
+        else:
+            dot = "" if words in _SIGNATURES else m.group("dot") or ""
         if m.start() == 0 or SENTENCE_START.search(m.string, 0, m.start()):
             words = words[:1].upper() + words[1:]
         # "KT. CHỦ TỊCH": the dot marks the abbreviation; elsewhere it ends the sentence.
-        return words + ("" if words in _SIGNATURES else m.group("dot") or "")
+        return words + dot
 
     return _TOKEN.sub(reading, text)
 

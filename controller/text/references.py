@@ -3,7 +3,8 @@
 Letters that name a point of a clause are read by their Vietnamese names, so that a lone "c" or
 "d" is not swallowed: "điểm c và d khoản 1" → "điểm xê và dê khoản một", "các điểm a, b và c" →
 "các điểm a, bê và xê", "điểm đ" → "điểm đê". A form's code is spelled: "mẫu CT01" → "mẫu xê tê
-không một".
+không một". Paired forms of address drop the slash, as g2p-hamster's front end does: "ông/bà" →
+"ông bà", "cha/mẹ" → "cha mẹ".
 
 A number followed by its own words in brackets, as contracts and fines write it, is read once:
 "10 (mười) ngày" → "mười ngày", "2.000.000 đồng (hai triệu đồng)" → "hai triệu đồng". Words that
@@ -24,6 +25,8 @@ _AMOUNT = r"\d{1,3}(?:\.\d{3})+|\d+"
 NUMBER_IN_WORDS = re.compile(
     rf"(?<![\w.,])(?P<number>{_AMOUNT})(?P<unit>\s?(?:đồng|đ|VNĐ|VND))?\s*\((?P<words>[^()\d]{{2,}})\)"
 )
+_ADDRESS_WORDS = r"(?:anh|chị|em|ông|bà|cô|chú|bác|cháu|bạn|cha|mẹ|con)"
+PAIRED_ADDRESS = re.compile(rf"(?<!\w)(?P<a>(?i:{_ADDRESS_WORDS}))/(?P<b>(?i:{_ADDRESS_WORDS}))(?!\w)")
 FORM_CODE = re.compile(r"(?<!\w)(?P<word>(?i:mẫu)(?:\s+số)?)\s+(?P<code>[A-Z]{1,4}\d{1,3}[a-z]?)(?![\w/])")
 _SAME_WORDS = {"ngàn": "nghìn", "lẻ": "linh", "mươi một": "mươi mốt", "mười năm": "mười lăm"}
 
@@ -53,5 +56,6 @@ def _number_in_words(m: re.Match[str]) -> str:
 def read_references(text: str) -> str:
     """Drop the bracketed words that repeat a number, and name the letters of points of a clause."""
     text = NUMBER_IN_WORDS.sub(_number_in_words, text)
+    text = PAIRED_ADDRESS.sub(lambda m: f"{m.group('a')} {m.group('b')}", text)
     text = FORM_CODE.sub(lambda m: f"{m.group('word')} {spell(m.group('code'))}", text)
     return POINT_LETTERS.sub(_point_letters, text)
