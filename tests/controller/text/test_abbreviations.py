@@ -249,3 +249,27 @@ def test_non_utf8_file_is_invalid_input(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as caught:
         load_abbreviations(path)
     assert "UTF-8" in caught.value.message_vi
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        pytest.param("Sở Khoa học & Công nghệ", "Sở Khoa học và Công nghệ", id="ampersand-spaced"),
+        pytest.param("HĐND & UBND", "Hội đồng nhân dân và Ủy ban nhân dân", id="ampersand-abbreviations"),
+        pytest.param("HĐND&UBND xã", "Hội đồng nhân dân và Ủy ban nhân dân xã", id="compound-of-known-parts"),
+        pytest.param("Sở NN&PTNT", "Sở Nông nghiệp và Phát triển nông thôn", id="nn-ptnt"),
+        pytest.param("BCH PCTT&TKCN", "Ban Chỉ huy phòng chống thiên tai và tìm kiếm cứu nạn", id="pctt-tkcn"),
+        pytest.param("ứng dụng CNTT", "ứng dụng công nghệ thông tin", id="cntt"),
+        pytest.param("PCT UBND xã", "Phó Chủ tịch Ủy ban nhân dân xã", id="pct"),
+        pytest.param("người DTTS", "người dân tộc thiểu số", id="dtts"),
+        pytest.param("lực lượng CBCS", "lực lượng cán bộ, chiến sĩ", id="cbcs"),
+        pytest.param("bảo đảm TTATGT", "bảo đảm trật tự an toàn giao thông", id="ttatgt"),
+        pytest.param("Chương trình MTQG", "Chương trình mục tiêu quốc gia", id="mtqg"),
+        pytest.param("tổng VSMT", "tổng vệ sinh môi trường", id="vsmt"),
+        pytest.param("Bộ trưởng (b/c);", "Bộ trưởng (để báo cáo);", id="bc"),
+        pytest.param("tiêm chủng mở rộng (TCMR) cho trẻ", "tiêm chủng mở rộng cho trẻ", id="bracketed-repeat-dropped"),
+        pytest.param("thẻ (BHYT)", "thẻ (bảo hiểm y tế)", id="bracketed-not-a-repeat"),
+    ],
+)
+def test_ampersands_and_the_issues_abbreviations(text: str, spoken: str) -> None:
+    assert normalize(text) == spoken

@@ -206,3 +206,47 @@ from controller.text import normalize
 )
 def test_documents_and_headings_are_read(text: str, spoken: str) -> None:
     assert normalize(text) == spoken
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        pytest.param("Kế hoạch số 54/KH-UBND.", "Kế hoạch số năm mươi tư của Ủy ban nhân dân.", id="issue-example"),
+        pytest.param(
+            "Kế hoạch số 54/KH-UBND ngày 27/02/2024 của UBND tỉnh.",
+            "Kế hoạch số năm mươi tư ngày hai mươi bảy tháng hai năm hai nghìn không trăm hai mươi tư của Ủy ban "
+            "nhân dân tỉnh.",
+            id="owner-after-date-not-doubled",
+        ),
+        pytest.param(
+            "Thông tư 01/2024/TT-BTTTT.",
+            "Thông tư một năm hai nghìn không trăm hai mươi tư của Bộ Thông tin và Truyền thông.",
+            id="btttt",
+        ),
+        pytest.param("Kế hoạch số 45-KH/TĐTN.", "Kế hoạch số bốn mươi lăm của Thành đoàn.", id="party-order"),
+        pytest.param("Hướng dẫn số 12-HD/TU.", "Hướng dẫn số mười hai của Tỉnh ủy.", id="party-tu"),
+        pytest.param(
+            "Kế hoạch số 20/KH-BCĐ389.",
+            "Kế hoạch số hai mươi của Ban Chỉ đạo ba trăm tám mươi chín.",
+            id="numbered-body",
+        ),
+        pytest.param("Thông báo số 38/TB-ĐLHT.", "Thông báo số ba mươi tám.", id="unknown-issuer-left-out"),
+        pytest.param(
+            "đạt chuẩn QCVN 2:2021/BKHCN.",
+            "đạt chuẩn quy chuẩn Việt Nam hai năm hai nghìn không trăm hai mươi mốt của Bộ Khoa học và Công nghệ.",
+            id="standard",
+        ),
+        pytest.param("Đề án 06", "Đề án không sáu", id="de-an-06"),
+        pytest.param("lần thứ XIV", "lần thứ mười bốn", id="ordinal-xiv"),
+        pytest.param("lần thứ I", "lần thứ nhất", id="ordinal-i"),
+        pytest.param("lần thứ IV", "lần thứ tư", id="ordinal-iv"),
+        pytest.param("thế kỷ XXI", "thế kỷ hai mươi mốt", id="century"),
+        pytest.param("khu vực III", "khu vực ba", id="area"),
+        pytest.param("loại I, II, III", "loại một, hai, ba", id="level-list"),
+        pytest.param("vùng II, vùng III và vùng IV", "vùng hai, vùng ba và vùng bốn", id="region-list"),
+        pytest.param("báo động III", "báo động ba", id="alarm-level"),
+        pytest.param("cấp độ IV", "cấp độ bốn", id="risk-level"),
+    ],
+)
+def test_document_numbers_as_an_announcer_reads_them(text: str, spoken: str) -> None:
+    assert normalize(text) == spoken
