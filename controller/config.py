@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     piper_model_dir: Path | None = Field(default=None, description="where Piper voice models (.onnx) live")
     piper_program: str = "piper"
     jingles_dir: Path | None = Field(default=None, description="jingle files; default: the shipped bulletins/jingles")
+    abbreviations_dir: Path | None = Field(
+        default=None, description="the commune's abbreviation files (*.txt, 'KEY = expansion' lines)"
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -28,6 +28,7 @@ from controller.services.access import LoginCache
 from controller.services.context import Context
 from controller.services.manifests import ManifestPolicy
 from controller.services.users import Role, create_user
+from controller.text.commune import load_abbreviations_dir, using_commune_abbreviations
 from protocol import Signer, Topics, encode_public_key
 from protocol.signing import generate_private_key, load_private_key, write_private_key
 
@@ -98,6 +99,8 @@ class Controller:
             if s.piper_model_dir is not None:
                 model_dir, program = s.piper_model_dir, s.piper_program
                 register_engine("piper", lambda: PiperEngine(model_dir=model_dir, program=program))
+            if s.abbreviations_dir is not None:
+                stack.enter_context(using_commune_abbreviations(load_abbreviations_dir(s.abbreviations_dir)))
             self.signer = load_or_create_signer(s.resolved_signing_key_path)
             self.confirm_secret = load_or_create_secret(s.data_dir / "session_secret")
 

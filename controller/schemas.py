@@ -107,6 +107,27 @@ class BulletinStatus(StrEnum):
     REJECTED = "rejected"
 
 
+def _one_line(value: str) -> str:
+    value = " ".join(value.split())
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+def _spoken_words(value: str) -> str:
+    value = _one_line(value)
+    if any(c.isdigit() for c in value) or any(c in value for c in "<>{}"):
+        raise ValueError("a reading is written in words: no digits, no markup")
+    return value
+
+
+class PinnedReading(Schema):
+    """The officer's reading of one span of a bulletin: every engine says `spoken` wherever `written` is."""
+
+    written: Annotated[str, AfterValidator(_one_line)] = Field(min_length=1, max_length=200)
+    spoken: Annotated[str, AfterValidator(_spoken_words)] = Field(min_length=1, max_length=400)
+
+
 class BulletinCreate(Schema):
     id: Slug | None = None
     commune_id: int | None = None
@@ -119,6 +140,7 @@ class BulletinCreate(Schema):
     voice: VoiceSpec = Field(default_factory=VoiceSpec)
     intro_jingle: JingleName | None = None
     outro_jingle: JingleName | None = None
+    pinned_readings: list[PinnedReading] = Field(default_factory=list, max_length=200)
 
 
 class BulletinUpdate(Schema):
@@ -133,6 +155,7 @@ class BulletinUpdate(Schema):
     voice: VoiceSpec | None = None
     intro_jingle: JingleName | None = None
     outro_jingle: JingleName | None = None
+    pinned_readings: list[PinnedReading] | None = Field(default=None, max_length=200)
 
 
 class SubmitRequest(Schema):
@@ -152,6 +175,7 @@ class EstimateRequest(Schema):
     body: str = Field(default="", max_length=50_000)
     voice: VoiceSpec = Field(default_factory=VoiceSpec)
     priority: Priority = Priority.NORMAL
+    pinned_readings: list[PinnedReading] = Field(default_factory=list, max_length=200)
 
 
 class EstimatePublic(Schema):
@@ -186,6 +210,7 @@ class BulletinPublic(Schema):
     voice: VoiceSpec
     intro_jingle: str | None = None
     outro_jingle: str | None = None
+    pinned_readings: list[PinnedReading] = Field(default_factory=list)
     audio: AudioAssetPublic | None
     status: BulletinStatus = BulletinStatus.DRAFT
     review_comment: str = ""

@@ -24,7 +24,7 @@ from controller.schemas import (
 from controller.services import audit, bulletin_actions, bulletin_files, bulletins
 from controller.services.access import visible_commune_ids
 from controller.services.bulletin_actions import MAX_UPLOAD_BYTES
-from controller.services.bulletin_check import text_problems
+from controller.services.bulletin_check import ambiguity_problems, text_problems
 
 router = APIRouter(prefix="/api/bulletins", tags=["bulletins"])
 
@@ -53,7 +53,8 @@ def list_bulletins(
 @router.post("/estimate")
 def estimate(data: EstimateRequest) -> EstimatePublic:
     """The spoken text and its estimated duration, while the officer types."""
-    text = bulletins.spoken(data.title, data.body)
+    pins = [(r.written, r.spoken) for r in data.pinned_readings]
+    text = bulletins.spoken(data.title, data.body, pins)
     voice = Voice(
         engine=data.voice.engine,
         name=data.voice.name,
@@ -61,7 +62,8 @@ def estimate(data: EstimateRequest) -> EstimatePublic:
         pitch=data.voice.pitch if data.voice.pitch is not None else DEFAULT_PITCH,
     )
     seconds = estimate_seconds(text, voice)
-    return EstimatePublic(spoken_text=text, estimated_s=seconds, problems=text_problems(text, seconds, data.priority))
+    problems = text_problems(text, seconds, data.priority) + ambiguity_problems(f"{data.title}\n{data.body}", pins)
+    return EstimatePublic(spoken_text=text, estimated_s=seconds, problems=problems)
 
 
 @router.get("/{bulletin_id}")

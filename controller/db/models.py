@@ -121,6 +121,8 @@ class Bulletin(Base):
     approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     duration_override: Mapped[str] = mapped_column(Text, default="")
     """The officer's reason for airing audio outside the 3-5 minute window, if any."""
+    pinned_readings: Mapped[str] = mapped_column(Text, default="")
+    """The officer's pinned readings, JSON `[[written, spoken], ...]`: every engine says `spoken` for `written`."""
     created_by: Mapped[str | None] = mapped_column(String(80))
     audio_asset_id: Mapped[int | None] = mapped_column(
         ForeignKey("audio_asset.id", use_alter=True, name="fk_bulletin_audio_asset_id_audio_asset")

@@ -15,12 +15,24 @@ from controller.audio.upload import MAX_UPLOAD_BYTES
 from controller.db.models import Topic
 from controller.errors import InvalidInput
 from controller.schemas import AudioAssetPublic, BulletinCreate, BulletinPublic, BulletinUpdate
-from controller.services import approval, bulletins
+from controller.services import approval, bulletins, readings
 from controller.services.access import Actor
 from controller.services.context import Context
 from controller.topics import DEFAULT_TOPICS
 
-__all__ = ["MAX_UPLOAD_BYTES", "approve", "create", "edit", "reject", "render", "submit", "topics_for", "upload"]
+__all__ = [
+    "MAX_UPLOAD_BYTES",
+    "approve",
+    "create",
+    "edit",
+    "pin_reading",
+    "reject",
+    "render",
+    "submit",
+    "topics_for",
+    "unpin_reading",
+    "upload",
+]
 
 
 def create(ctx: Context, data: BulletinCreate, actor: Actor) -> BulletinPublic:
@@ -113,6 +125,24 @@ def reject(ctx: Context, bulletin_id: str, actor: Actor, comment: str) -> Bullet
     with ctx.transaction() as session:
         bulletins.get_visible_bulletin(session, bulletin_id, actor)
         return bulletins.bulletin_public(approval.reject(session, bulletin_id, actor, comment), ctx.base_url)
+
+
+def pin_reading(ctx: Context, bulletin_id: str, written: str, spoken: str, actor: Actor) -> None:
+    """Pin how a span is read. Like an edit, it sends the bulletin back to draft and holds its plays."""
+    with ctx.transaction() as session:
+        bulletins.get_visible_bulletin(session, bulletin_id, actor)
+        _, held = readings.pin_reading(session, bulletin_id, written, spoken, actor, ctx.now())
+    if held:
+        ctx.dispatcher.refresh(held)
+
+
+def unpin_reading(ctx: Context, bulletin_id: str, written: str, actor: Actor) -> None:
+    """Let the normaliser read the span again."""
+    with ctx.transaction() as session:
+        bulletins.get_visible_bulletin(session, bulletin_id, actor)
+        _, held = readings.unpin_reading(session, bulletin_id, written, actor, ctx.now())
+    if held:
+        ctx.dispatcher.refresh(held)
 
 
 def topics_for(session: Session, commune_id: int | None) -> dict[str, str]:

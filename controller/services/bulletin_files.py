@@ -21,7 +21,13 @@ from controller.db.models import Bulletin, Commune
 from controller.errors import InvalidInput
 from controller.schemas import BulletinCreate, BulletinUpdate
 from controller.services.access import Actor
-from controller.services.bulletins import create_bulletin, legal_references, update_bulletin, voice_spec
+from controller.services.bulletins import (
+    create_bulletin,
+    legal_references,
+    pinned_readings,
+    update_bulletin,
+    voice_spec,
+)
 
 FRONT_MATTER_KEYS = (
     "id",
@@ -33,6 +39,7 @@ FRONT_MATTER_KEYS = (
     "language",
     "intro_jingle",
     "outro_jingle",
+    "pinned_readings",
     "commune",
 )
 
@@ -90,6 +97,9 @@ def export_bulletin(session: Session, row: Bulletin) -> str:
         meta["intro_jingle"] = row.intro_jingle
     if row.outro_jingle:
         meta["outro_jingle"] = row.outro_jingle
+    pins = pinned_readings(row)
+    if pins:
+        meta["pinned_readings"] = [{"written": w, "spoken": s} for w, s in pins]
     if row.commune_id is not None:
         meta["commune"] = session.scalar(select(Commune.code).where(Commune.id == row.commune_id))
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=1000)

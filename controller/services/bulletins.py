@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -23,12 +24,13 @@ from controller.schemas import (
     BulletinPublic,
     BulletinStatus,
     BulletinUpdate,
+    PinnedReading,
     VoiceSpec,
 )
 from controller.services import audit
 from controller.services.access import Actor, require_commune
 from controller.services.geo import add_unique, get_commune
-from controller.text.normalize import normalize
+from controller.text.pinned import normalize_pinned
 from protocol.messages import Priority
 
 """A future play of a bulletin that was edited after approval: kept off manifests until it is approved again."""
@@ -74,6 +76,8 @@ def _apply(row: Bulletin, fields: dict[str, object]) -> bool:
             put("legal_references", "\n".join(str(v) for v in value))
         elif key == "priority" and value is not None:
             put("priority", Priority(str(value)).value)
+        elif key == "pinned_readings" and isinstance(value, list):
+            put("pinned_readings", encode_pinned([(str(r["written"]), str(r["spoken"])) for r in value]))
         else:
             put(key, value)
     return changed
@@ -192,6 +196,7 @@ def bulletin_public(row: Bulletin, base_url: str) -> BulletinPublic:
         voice=voice_spec(row),
         intro_jingle=row.intro_jingle,
         outro_jingle=row.outro_jingle,
+        pinned_readings=[PinnedReading(written=w, spoken=s) for w, s in pinned_readings(row)],
         audio=asset_public(row.audio_asset, base_url) if row.audio_asset else None,
         status=BulletinStatus(row.status),
         review_comment=row.review_comment,
@@ -204,6 +209,16 @@ def bulletin_public(row: Bulletin, base_url: str) -> BulletinPublic:
     )
 
 
+def encode_pinned(pins: Sequence[tuple[str, str]]) -> str:
+    """The `bulletin.pinned_readings` column: JSON `[[written, spoken], ...]`, or "" when there is none."""
+    return json.dumps([list(pin) for pin in pins], ensure_ascii=False) if pins else ""
+
+
+def pinned_readings(row: Bulletin) -> list[tuple[str, str]]:
+    """The officer's pinned readings of this bulletin, in the order they were pinned."""
+    return [(str(w), str(s)) for w, s in json.loads(row.pinned_readings)] if row.pinned_readings else []
+
+
 def legal_references(row: Bulletin) -> list[str]:
     return [r for r in row.legal_references.split("\n") if r]
 
@@ -211,13 +226,15 @@ def legal_references(row: Bulletin) -> list[str]:
 def spoken_text(row: Bulletin) -> str:
     """What the voice reads: the normalised title, a pause, then the normalised body.
 
-    Dates, numbers, document numbers and abbreviations are spelled out the way a speaker says them.
+    Dates, numbers, document numbers and abbreviations are spelled out the way a speaker says them, and
+    the officer's pinned readings replace the normaliser's where they apply. Every engine gets this text.
     """
-    return spoken(row.title, row.body)
+    return spoken(row.title, row.body, pinned_readings(row))
 
 
-def spoken(title: str, body: str) -> str:
-    return f"{normalize(title)}.\n\n{normalize(body)}" if title else normalize(body)
+def spoken(title: str, body: str, pins: Sequence[tuple[str, str]] = ()) -> str:
+    body_words = normalize_pinned(body, pins)
+    return f"{normalize_pinned(title, pins)}.\n\n{body_words}" if title else body_words
 
 
 def bulletin_voice(row: Bulletin) -> Voice:

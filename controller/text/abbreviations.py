@@ -41,6 +41,7 @@ _DEFAULTS: dict[str, str] = {
     "BNNPTNT": "Bộ Nông nghiệp và Phát triển nông thôn",
     "BLĐTBXH": "Bộ Lao động - Thương binh và Xã hội",
     "SGD&ĐT": "Sở Giáo dục và Đào tạo",
+    "PGD&ĐT": "Phòng Giáo dục và Đào tạo",
     "STP": "Sở Tư pháp",
     "TW": "Trung ương",
     "TƯ": "Trung ương",
@@ -124,6 +125,85 @@ _DEFAULTS: dict[str, str] = {
     "v/v": "về việc",
     "V/v": "về việc",
     "K/g": "kính gửi",
+    "b/c": "để báo cáo",
+    "B/c": "để báo cáo",
+    "t/h": "thực hiện",
+    # Added from the corpus of real notices (tests/controller/text/corpus)
+    "CNTT": "công nghệ thông tin",
+    "PTNT": "phát triển nông thôn",
+    "NN&PTNT": "Nông nghiệp và Phát triển nông thôn",
+    "KH&ĐT": "Kế hoạch và Đầu tư",
+    "KH&CN": "Khoa học và Công nghệ",
+    "TT&TT": "Thông tin và Truyền thông",
+    "LĐ-TB&XH": "Lao động - Thương binh và Xã hội",
+    "LĐTB&XH": "Lao động - Thương binh và Xã hội",
+    "VH-TT&DL": "Văn hóa, Thể thao và Du lịch",
+    "VHTT&DL": "Văn hóa, Thể thao và Du lịch",
+    "PCTT&TKCN": "phòng chống thiên tai và tìm kiếm cứu nạn",
+    "PCTT": "phòng chống thiên tai",
+    "TKCN": "tìm kiếm cứu nạn",
+    "PCT": "Phó Chủ tịch",
+    "DTTS": "dân tộc thiểu số",
+    "CBCS": "cán bộ, chiến sĩ",
+    "TTATGT": "trật tự an toàn giao thông",
+    "MTQG": "mục tiêu quốc gia",
+    "CTMTQG": "chương trình mục tiêu quốc gia",
+    "VSMT": "vệ sinh môi trường",
+    "BVMT": "bảo vệ môi trường",
+    "ATVSTP": "an toàn vệ sinh thực phẩm",
+    "TCMR": "tiêm chủng mở rộng",
+    "TYT": "Trạm Y tế",
+    "TTYT": "Trung tâm Y tế",
+    "SXH": "sốt xuất huyết",
+    "LMLM": "lở mồm long móng",
+    "DTLCP": "dịch tả lợn châu Phi",
+    "GTGT": "giá trị gia tăng",
+    "TNDN": "thu nhập doanh nghiệp",
+    "SDĐPNN": "sử dụng đất phi nông nghiệp",
+    "NNT": "Người nộp thuế",
+    "TCT": "Tổng cục Thuế",
+    "CSDL": "cơ sở dữ liệu",
+    "CSDLQG": "cơ sở dữ liệu quốc gia",
+    "NVQS": "nghĩa vụ quân sự",
+    "BCHQS": "Ban Chỉ huy Quân sự",
+    "DQTV": "dân quân tự vệ",
+    "LLVT": "lực lượng vũ trang",
+    "TNTN": "Thanh niên tình nguyện",
+    "LHPN": "Liên hiệp Phụ nữ",
+    "DVVL": "Dịch vụ việc làm",
+    "GTVT": "Giao thông vận tải",
+    "SGTVT": "Sở Giao thông vận tải",
+    "SYT": "Sở Y tế",
+    "STNMT": "Sở Tài nguyên và Môi trường",
+    "SLĐTBXH": "Sở Lao động - Thương binh và Xã hội",
+    "SGDĐT": "Sở Giáo dục và Đào tạo",
+    "PGDĐT": "Phòng Giáo dục và Đào tạo",
+    "BTTTT": "Bộ Thông tin và Truyền thông",
+    "BKHĐT": "Bộ Kế hoạch và Đầu tư",
+    "BKHCN": "Bộ Khoa học và Công nghệ",
+    "BVHTTDL": "Bộ Văn hóa, Thể thao và Du lịch",
+    "BATGT": "Ban An toàn giao thông",
+    "TĐTN": "Thành đoàn",
+    "TU": "Tỉnh ủy",
+    "HU": "Huyện ủy",
+    "ĐU": "Đảng ủy",
+    "VT": "văn thư",
+    "MBA": "máy biến áp",
+    "TBA": "trạm biến áp",
+    "ĐZ": "đường dây",
+    "CSKH": "chăm sóc khách hàng",
+    "EVN": "e vê en",
+    "EVNCPC": "e vê en xê pê xê",
+    "EVNNPC": "e vê en en pê xê",
+    "EVNSPC": "e vê en ét pê xê",
+    "VssID": "vê ét ét ai đi",
+    "MN": "mầm non",
+    "KT&HT": "Kinh tế và Hạ tầng",
+    "VH&TT": "Văn hóa và Thông tin",
+    "BTXH": "bảo trợ xã hội",
+    "TCM": "tay chân miệng",
+    "GPMB": "giải phóng mặt bằng",
+    "OCOP": "ô cốp",
 }
 
 DEFAULT_ABBREVIATIONS: Mapping[str, str] = MappingProxyType(_DEFAULTS)
@@ -163,7 +243,7 @@ LETTER_NAMES: Mapping[str, str] = MappingProxyType(
 """Vietnamese names of Latin letters, used to spell unknown tokens."""
 
 _KEY = re.compile(r"\S+")
-_SENTENCE_START = re.compile(r"(?:^|\n|[.!?]\s)$")
+SENTENCE_START = re.compile(r"(?:^|\n|[.!?]\s)$")
 
 
 def spell(token: str) -> str:
@@ -231,7 +311,7 @@ def expand_abbreviations(text: str, table: Mapping[str, str]) -> str:
     def expansion(m: re.Match[str]) -> str:
         words = table[m.group(0)]
         # A sentence that starts with an abbreviation still starts with a capital.
-        if _SENTENCE_START.search(m.string, 0, m.start()) or m.start() == 0:
+        if SENTENCE_START.search(m.string, 0, m.start()) or m.start() == 0:
             return words[:1].upper() + words[1:]
         return words
 

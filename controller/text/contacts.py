@@ -4,9 +4,13 @@ Phone numbers are read digit by digit, one comma (a pause) between the groups th
 an unbroken mobile number is grouped 4-3-3 (4-3-4 for eleven digits). Emergency hotlines
 (113, 114, 115...) are read digit by digit when a word like "gọi" or "đường dây nóng" precedes them.
 
+Short service numbers (113, 114, 115, 1022...) are read digit by digit after "gọi", "tổng đài",
+"đường dây nóng", "qua số" and the like: "tổng đài 1022" is "một không hai hai", not a quantity.
+
 Addresses drop "http://" or "https://"; "@" is "a còng", "." is "chấm", "-" is "gạch ngang",
-"_" is "gạch dưới", "/" is "gạch chéo". A few well-known words ("dichvucong", "gmail", "com")
-are read as words; every other run of letters is spelled with Vietnamese letter names
+"_" is "gạch dưới", "/" is "gạch chéo". A label written as Vietnamese words without tones
+("dichvucong", "baohiemxahoi", "thuedientu") is read as those words when it splits entirely into
+entries of `WEB_WORDS`; every other run of letters is spelled with Vietnamese letter names
 ("gov" → "giê o vê", "vn" → "vê en") and digits are read one by one.
 """
 
@@ -19,17 +23,108 @@ from controller.text.numbers import read_digits
 
 WEB_WORDS = {
     "dichvucong": "dịch vụ công",
+    "dichvu": "dịch vụ",
     "chinhphu": "chính phủ",
     "baochinhphu": "báo chính phủ",
     "vanban": "văn bản",
     "phapluat": "pháp luật",
-    "thuvienphapluat": "thư viện pháp luật",
+    "thuvien": "thư viện",
     "congan": "công an",
+    "bocongan": "bộ công an",
+    "baohiem": "bảo hiểm",
+    "xahoi": "xã hội",
+    "thue": "thuế",
+    "dientu": "điện tử",
+    "canhan": "cá nhân",
+    "canhbao": "cảnh báo",
+    "khonggian": "không gian",
+    "mang": "mạng",
+    "mattran": "mặt trận",
+    "tiemchung": "tiêm chủng",
+    "tuyensinh": "tuyển sinh",
+    "tracuu": "tra cứu",
+    "hoso": "hồ sơ",
+    "tiepnhan": "tiếp nhận",
+    "dulieu": "dữ liệu",
+    "dancu": "dân cư",
+    "nongnghiep": "nông nghiệp",
+    "thoitiet": "thời tiết",
+    "thientai": "thiên tai",
+    "phongchong": "phòng chống",
+    "giaothong": "giao thông",
+    "cong": "công",
+    "an": "an",
+    "thongtin": "thông tin",
+    "tintuc": "tin tức",
+    "hue": "huế",
+    "thuathienhue": "thừa thiên huế",
+    "quangtri": "quảng trị",
+    "quangnam": "quảng nam",
+    "quangbinh": "quảng bình",
+    "hatinh": "hà tĩnh",
+    "nghean": "nghệ an",
+    "hanoi": "hà nội",
+    "danang": "đà nẵng",
+    "quangngai": "quảng ngãi",
+    "binhdinh": "bình định",
+    "phuyen": "phú yên",
+    "khanhhoa": "khánh hòa",
+    "kontum": "kon tum",
+    "gialai": "gia lai",
+    "daklak": "đắk lắk",
+    "lamdong": "lâm đồng",
+    "ninhthuan": "ninh thuận",
+    "binhthuan": "bình thuận",
+    "thanhhoa": "thanh hóa",
+    "haiphong": "hải phòng",
+    "cantho": "cần thơ",
+    "hochiminhcity": "hồ chí minh city",
+    "namdinh": "nam định",
+    "thaibinh": "thái bình",
+    "ninhbinh": "ninh bình",
+    "hanam": "hà nam",
+    "haiduong": "hải dương",
+    "hungyen": "hưng yên",
+    "bacninh": "bắc ninh",
+    "bacgiang": "bắc giang",
+    "langson": "lạng sơn",
+    "caobang": "cao bằng",
+    "laocai": "lào cai",
+    "yenbai": "yên bái",
+    "sonla": "sơn la",
+    "dienbien": "điện biên",
+    "laichau": "lai châu",
+    "hoabinh": "hòa bình",
+    "phutho": "phú thọ",
+    "vinhphuc": "vĩnh phúc",
+    "thainguyen": "thái nguyên",
+    "tuyenquang": "tuyên quang",
+    "hagiang": "hà giang",
+    "backan": "bắc kạn",
+    "quangninh": "quảng ninh",
+    "dongnai": "đồng nai",
+    "binhduong": "bình dương",
+    "binhphuoc": "bình phước",
+    "tayninh": "tây ninh",
+    "longan": "long an",
+    "tiengiang": "tiền giang",
+    "bentre": "bến tre",
+    "travinh": "trà vinh",
+    "vinhlong": "vĩnh long",
+    "dongthap": "đồng tháp",
+    "angiang": "an giang",
+    "kiengiang": "kiên giang",
+    "haugiang": "hậu giang",
+    "soctrang": "sóc trăng",
+    "baclieu": "bạc liêu",
+    "camau": "cà mau",
+    "daknong": "đắk nông",
+    "bariavungtau": "bà rịa vũng tàu",
     "gmail": "gờ meo",
     "com": "com",
     "www": "vê kép vê kép vê kép",
 }
-"""Address parts read as words rather than spelled."""
+"""Address parts read as words rather than spelled; a label may be several of them ("dichvucong")."""
 
 _SYMBOLS = {
     ".": "chấm",
@@ -55,12 +150,26 @@ URL = re.compile(
 _SEP = r"[ .-]?"
 PHONE = re.compile(rf"(?<![\w.,/+])(?:\+84{_SEP}|0)\d{{2,3}}(?:{_SEP}\d{{3,4}}){{2}}(?![\w/]|[.,]\d)")
 SERVICE_NUMBER = re.compile(rf"(?<![\w.,/])1[89]00(?:{_SEP}\d{{2,4}}){{1,2}}(?![\w/]|[.,]\d)")
-_HOTLINE = r"11[1-9]"
+_HOTLINE = r"1\d{2,3}"
 HOTLINE = re.compile(
-    r"(?P<lead>(?i:gọi|tổng đài|đường dây nóng|hotline|điện thoại|cấp cứu|báo cháy|SĐT|ĐT)"
+    r"(?P<lead>(?i:gọi|tổng đài|đường dây nóng|hotline|điện thoại|cấp cứu|báo cháy|qua số|đầu số|SĐT|ĐT)"
     r"(?:\s+(?i:ngay|số|đến|tới|cho|khẩn cấp))*\s*:?\s*\(?)"
     rf"(?P<numbers>{_HOTLINE}(?:\s*(?:,|và|hoặc)\s*{_HOTLINE})*)(?![\w/]|[.,]\d)"
 )
+
+
+def _label(label: str) -> str:
+    """Read an address label as words when it splits entirely into `WEB_WORDS`, else spell it."""
+    lowered = label.lower()
+    # best[i]: the words for lowered[:i], preferring the split with fewest pieces.
+    best: list[list[str] | None] = [[]] + [None] * len(lowered)
+    for end in range(1, len(lowered) + 1):
+        for start in range(end):
+            head = best[start]
+            piece = WEB_WORDS.get(lowered[start:end])
+            if head is not None and piece and (best[end] is None or len(head) + 1 < len(best[end] or ())):
+                best[end] = [*head, piece]
+    return " ".join(best[-1]) if best[-1] else spell(label)
 
 
 def speak_address(address: str) -> str:
@@ -71,7 +180,7 @@ def speak_address(address: str) -> str:
         if part.isascii() and part.isdigit():
             words.append(read_digits(part))
         elif part.isalpha():
-            words.append(WEB_WORDS.get(part.lower()) or spell(part))
+            words.append(_label(part))
         elif part in _SYMBOLS:
             words.append(_SYMBOLS[part])
     return " ".join(words)
@@ -121,7 +230,7 @@ def _service_number(match: re.Match[str]) -> str:
 
 
 def _hotline(match: re.Match[str]) -> str:
-    numbers = re.sub(r"11[1-9]", lambda m: read_digits(m.group(0)), match.group("numbers"))
+    numbers = re.sub(r"\d+", lambda m: read_digits(m.group(0)), match.group("numbers"))
     return match.group("lead") + numbers
 
 

@@ -20,6 +20,12 @@ _BEFORE = r"(?<![\w.,])"
 
 UNITS = {
     "km/h": "ki-lô-mét trên giờ",
+    "m/s": "mét trên giây",
+    "kWh": "ki-lô-oát giờ",
+    "kVA": "ki-lô-vôn-ampe",
+    "kV": "ki-lô-vôn",
+    "MW": "mê-ga-oát",
+    "hPa": "héc-tô-pa-xcan",
     "km²": "ki-lô-mét vuông",
     "km2": "ki-lô-mét vuông",
     "m²": "mét vuông",
@@ -34,6 +40,7 @@ UNITS = {
     "ml": "mi-li-lít",
     "m": "mét",
     "°C": "độ C",
+    "V": "vôn",
 }
 """Unit symbols read after a number, and how they are spoken."""
 
@@ -44,7 +51,7 @@ _UNIT_ALTERNATIVES = "|".join(re.escape(u) for u in sorted(UNITS, key=len, rever
 UNIT = re.compile(rf"{_BEFORE}{_NUMBER}\s?(?P<unit>{_UNIT_ALTERNATIVES})(?!\w)")
 _FRACTION_OF = r"(?:số|tổng|diện tích|dân số|kinh phí|thời gian|khối lượng)"
 FRACTION = re.compile(rf"(?<![\w.,/])(?P<a>\d{{1,2}})/(?P<b>\d{{1,2}})(?=\s+{_FRACTION_OF}(?!\w))")
-PER = re.compile(rf"(?<=đồng)(?P<units>(?:/(?:{_UNIT_ALTERNATIVES}|[^\W\d_]+)(?!\w))+)")
+PER = re.compile(rf"(?<=đồng|trăm)(?P<units>(?:/(?:{_UNIT_ALTERNATIVES}|[^\W\d_]+)(?!\w))+)")
 RANGE = re.compile(rf"(?<![\w.,/-]){_NUMBER}\s*[-–]\s*(?=\d)")
 TIMES = re.compile(r"(?<![\w.,])(?P<a>\d+)\s?[x×]\s?(?P<b>\d+)(?!\w|[.,]\d)")
 ORDINAL = re.compile(r"(?<!\w)(?P<thu>(?i:thứ))\s+(?P<n>\d+)(?!\w|[.,]\d)")
@@ -83,7 +90,7 @@ def read_fractions(text: str) -> str:
 
 
 def _per(m: re.Match[str]) -> str:
-    """Read "/người/năm" after "đồng" as " một người một năm"."""
+    """Read "/người/năm" after "đồng" or "phần trăm" as " một người một năm"."""
     return "".join(f" một {UNITS.get(unit, unit)}" for unit in m.group("units").split("/")[1:])
 
 
@@ -94,6 +101,7 @@ def read_quantities(text: str) -> str:
     text = RANGE.sub(lambda m: f"{_amount(m)} đến ", text)
     text = TIMES.sub(lambda m: f"{read_number(int(m.group('a')))} nhân {read_number(int(m.group('b')))}", text)
     text = PERCENT.sub(lambda m: f"{_amount(m)} phần trăm", text)
+    text = PER.sub(_per, text)
     text = UNIT.sub(lambda m: f"{_amount(m)} {UNITS[m.group('unit')]}", text)
     text = ORDINAL.sub(lambda m: f"{m.group('thu')} {read_ordinal(int(m.group('n')))}", text)
     text = CODE.sub(lambda m: read_digits(m.group(0)), text)

@@ -5,6 +5,7 @@ Every change goes through `controller.services` (bulletins, approval), as the AP
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
@@ -22,6 +23,7 @@ from controller.services import approval, audit, bulletin_actions, bulletins
 from controller.services.access import Actor
 from controller.services.bulletin_actions import MAX_UPLOAD_BYTES, topics_for
 from controller.services.users import Role
+from controller.text.pinned import normalize_pinned, rewrites
 from controller.web.render import WebRoute, redirect, render
 from controller.web.security import CsrfChecked, WebActor, page_scope
 from protocol.messages import Priority
@@ -185,6 +187,24 @@ def bulletin_create(
     return redirect(request, f"/bulletins/{bulletin_id}", "Đã lưu bản nháp. Hãy tạo âm thanh rồi nghe thử.")
 
 
+def reading_rows(row: Bulletin) -> list[tuple[str, str, bool]]:
+    """Each span the voice reads differently from how it is written: (written, spoken, pinned by the officer)."""
+    pins = bulletins.pinned_readings(row)
+    pinned = dict(pins)
+    rows: list[tuple[str, str, bool]] = []
+    for text in (row.title, row.body):
+        for written, spoken in rewrites(text, normalize_pinned(text, pins)):
+            if written not in pinned and all(written != r[0] for r in rows):
+                rows.append((written, spoken, False))
+    return [(w, s, True) for w, s in pins] + rows
+
+
+def _pins_json(pins: list[tuple[str, str]]) -> str:
+    """The pins for the editor's live estimate, safe inside a <script> element."""
+    data = json.dumps([{"written": w, "spoken": s} for w, s in pins], ensure_ascii=False)
+    return data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def _detail(request: Request, actor: Actor, session: SessionDep, controller: Controller, row: Bulletin) -> Response:
     scope = page_scope(session, actor, row.commune_id) if row.commune_id is not None else None
     asset = row.audio_asset
@@ -215,6 +235,8 @@ def _detail(request: Request, actor: Actor, session: SessionDep, controller: Con
         priorities=PRIORITIES,
         statuses=STATUSES,
         trail=audit.trail(session, "bulletin", row.id),
+        readings=reading_rows(row),
+        pins_json=_pins_json(bulletins.pinned_readings(row)),
         editable=editable,
         can_submit=editable and row.status in ("draft", "rejected") and asset is not None,
         can_review=actor.role in (Role.LEADER, Role.ADMIN) and row.status == BulletinStatus.SUBMITTED.value,
@@ -258,6 +280,31 @@ def bulletin_update(
     except ValidationError as exc:
         return redirect(request, f"/bulletins/{bulletin_id}", form_error(exc), "error")
     return redirect(request, f"/bulletins/{bulletin_id}", "Đã lưu thay đổi.")
+
+
+@router.post("/bulletins/{bulletin_id}/readings")
+def bulletin_pin_reading(
+    request: Request,
+    bulletin_id: str,
+    actor: WebActor,
+    ctx: ContextDep,
+    _csrf: CsrfChecked,
+    written: Text,
+    spoken: Text,
+) -> Response:
+    try:
+        bulletin_actions.pin_reading(ctx, bulletin_id, written, spoken, actor)
+    except InvalidInput as exc:
+        return redirect(request, f"/bulletins/{bulletin_id}#readings", exc.message_vi, "error")
+    return redirect(request, f"/bulletins/{bulletin_id}#readings", f"Đã ghim cách đọc «{' '.join(written.split())}».")
+
+
+@router.post("/bulletins/{bulletin_id}/readings/unpin")
+def bulletin_unpin_reading(
+    request: Request, bulletin_id: str, actor: WebActor, ctx: ContextDep, _csrf: CsrfChecked, written: Text
+) -> Response:
+    bulletin_actions.unpin_reading(ctx, bulletin_id, written, actor)
+    return redirect(request, f"/bulletins/{bulletin_id}#readings", "Đã bỏ ghim; hệ thống tự đọc lại đoạn này.")
 
 
 @router.post("/bulletins/{bulletin_id}/render")

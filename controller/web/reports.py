@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from controller.db.models import Agent
 from controller.deps import ControllerDep, SessionDep
-from controller.errors import NotFound
 from controller.reports import public as listing
 from controller.reports.periods import Period, PeriodKind, period_or_current
 from controller.reports.summary import Dimension, ReportSummary, summarize

@@ -11,13 +11,22 @@ from loa.commands.database import local_database
 
 
 def _bulletin_check(args: argparse.Namespace) -> int:
+    from controller.config import get_settings
     from controller.errors import ControllerError
     from controller.services.bulletin_check import check_bulletin_file, format_check
+    from controller.text.commune import load_abbreviations_dir, using_commune_abbreviations
 
+    directory = get_settings().abbreviations_dir
+    try:
+        table = load_abbreviations_dir(directory) if directory else {}
+    except ControllerError as exc:
+        print(exc.message_vi)
+        return 1
     failed = False
     for path in args.files:
         try:
-            check = check_bulletin_file(path)
+            with using_commune_abbreviations(table):
+                check = check_bulletin_file(path)
         except FileNotFoundError:
             print(f"== {path}: Không tìm thấy tệp.")
             failed = True

@@ -69,3 +69,34 @@ def test_cli_exit_codes_and_vietnamese_errors(tmp_path: Path) -> None:
     assert failed.returncode == 1
     assert "thiếu phần khai báo" in failed.stdout
     assert "Không tìm thấy tệp." in failed.stdout
+
+
+def test_ambiguous_abbreviation_is_a_problem_for_the_officer(tmp_path: Path) -> None:
+    path = tmp_path / "mo-ho.md"
+    path.write_text('---\ntitle: "Thông báo"\ntopic: giao-thong-pccc\npriority: emergency\n---\nHS nộp tại xã.\n')
+    check = check_bulletin_file(path)
+    assert check.problems == ["Chữ viết tắt có nhiều cách đọc: HS. Hãy viết rõ ra hoặc ghim cách đọc cho bản tin."]
+
+
+def test_cli_reads_the_communes_abbreviation_directory(tmp_path: Path) -> None:
+    words = tmp_path / "viet-tat"
+    words.mkdir()
+    (words / "xa.txt").write_text("HS = hồ sơ\nĐLHT = Điện lực Hương Trà\n", encoding="utf-8")
+    path = tmp_path / "dien.md"
+    path.write_text(
+        '---\ntitle: "Cắt điện"\ntopic: giao-thong-pccc\npriority: emergency\n---\n'
+        "Theo Thông báo số 38/TB-ĐLHT, HS nộp tại xã.\n",
+        encoding="utf-8",
+    )
+    env = {"LOA_ABBREVIATIONS_DIR": str(words), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-m", "loa.cli", "bulletin", "check", str(path)], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "số ba mươi tám của Điện lực Hương Trà, hồ sơ nộp tại xã." in done.stdout
+    (words / "zz.txt").write_text("HS học sinh\n", encoding="utf-8")
+    bad = subprocess.run(
+        [sys.executable, "-m", "loa.cli", "bulletin", "check", str(path)], capture_output=True, text=True, env=env
+    )
+    assert bad.returncode == 1
+    assert "Tệp zz.txt, dòng 1: thiếu dấu «=»" in bad.stdout

@@ -6,6 +6,8 @@
   var out = document.getElementById("estimate");
   var spoken = document.getElementById("spoken");
   var problems = document.getElementById("problems");
+  var pinsEl = document.getElementById("pinned-readings");
+  var pins = pinsEl ? JSON.parse(pinsEl.textContent) : [];
   var timer = null;
   var seq = 0;
 
@@ -15,7 +17,7 @@
   function update() {
     var voice = field("voice").split("|");
     var body = { title: field("title"), body: field("body"), priority: field("priority") || "normal",
-                 voice: { engine: voice[0] || "espeak-ng", name: voice[1] || "vi" } };
+                 voice: { engine: voice[0] || "espeak-ng", name: voice[1] || "vi" }, pinned_readings: pins };
     var mine = ++seq;
     fetch("/api/bulletins/estimate", {
       method: "POST", credentials: "same-origin",

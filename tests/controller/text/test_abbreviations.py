@@ -200,13 +200,15 @@ def test_loaded_entries_extend_the_defaults(tmp_path: Path) -> None:
 def test_loaded_entries_override_the_defaults(tmp_path: Path) -> None:
     extra = load_abbreviations(_write(tmp_path, "TT = thị trấn\n"))
     assert normalize("Các xã và TT trong huyện.", abbreviations=extra) == "Các xã và thị trấn trong huyện."
-    assert normalize("Các xã và TT trong huyện.") == "Các xã và thông tư trong huyện."
+    assert normalize("Căn cứ TT số 5.", abbreviations=extra) == "Căn cứ thị trấn số năm."
 
 
 def test_override_reaches_document_symbols(tmp_path: Path) -> None:
-    extra = load_abbreviations(_write(tmp_path, "VX = Văn hóa - Xã hội\n"))
-    spoken = normalize("Công văn số 245/UBND-VX.", abbreviations=extra)
-    assert spoken == "Công văn số hai trăm bốn mươi lăm trên Ủy ban nhân dân Văn hóa - Xã hội."
+    extra = load_abbreviations(_write(tmp_path, "ĐLHT = Điện lực Hương Trà\n"))
+    spoken = normalize("Thông báo số 38/TB-ĐLHT.", abbreviations=extra)
+    assert spoken == "Thông báo số ba mươi tám của Điện lực Hương Trà."
+    # Without the commune's entry the issuer is unknown and left out rather than spelled.
+    assert normalize("Thông báo số 38/TB-ĐLHT.") == "Thông báo số ba mươi tám."
 
 
 def test_empty_file_gives_no_entries(tmp_path: Path) -> None:
@@ -247,3 +249,27 @@ def test_non_utf8_file_is_invalid_input(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as caught:
         load_abbreviations(path)
     assert "UTF-8" in caught.value.message_vi
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        pytest.param("Sở Khoa học & Công nghệ", "Sở Khoa học và Công nghệ", id="ampersand-spaced"),
+        pytest.param("HĐND & UBND", "Hội đồng nhân dân và Ủy ban nhân dân", id="ampersand-abbreviations"),
+        pytest.param("HĐND&UBND xã", "Hội đồng nhân dân và Ủy ban nhân dân xã", id="compound-of-known-parts"),
+        pytest.param("Sở NN&PTNT", "Sở Nông nghiệp và Phát triển nông thôn", id="nn-ptnt"),
+        pytest.param("BCH PCTT&TKCN", "Ban Chỉ huy phòng chống thiên tai và tìm kiếm cứu nạn", id="pctt-tkcn"),
+        pytest.param("ứng dụng CNTT", "ứng dụng công nghệ thông tin", id="cntt"),
+        pytest.param("PCT UBND xã", "Phó Chủ tịch Ủy ban nhân dân xã", id="pct"),
+        pytest.param("người DTTS", "người dân tộc thiểu số", id="dtts"),
+        pytest.param("lực lượng CBCS", "lực lượng cán bộ, chiến sĩ", id="cbcs"),
+        pytest.param("bảo đảm TTATGT", "bảo đảm trật tự an toàn giao thông", id="ttatgt"),
+        pytest.param("Chương trình MTQG", "Chương trình mục tiêu quốc gia", id="mtqg"),
+        pytest.param("tổng VSMT", "tổng vệ sinh môi trường", id="vsmt"),
+        pytest.param("Bộ trưởng (b/c);", "Bộ trưởng (để báo cáo);", id="bc"),
+        pytest.param("tiêm chủng mở rộng (TCMR) cho trẻ", "tiêm chủng mở rộng cho trẻ", id="bracketed-repeat-dropped"),
+        pytest.param("thẻ (BHYT)", "thẻ (bảo hiểm y tế)", id="bracketed-not-a-repeat"),
+    ],
+)
+def test_ampersands_and_the_issues_abbreviations(text: str, spoken: str) -> None:
+    assert normalize(text) == spoken

@@ -55,10 +55,9 @@ from controller.text import normalize
                 "hoạch PBGDPL năm 2026."
             ),
             (
-                "Căn cứ Quyết định số một nghìn ba trăm sáu mươi chín trên quyết định Ủy ban nhân dân "
-                "ngày hai mươi bảy tháng năm năm hai nghìn không trăm hai mươi sáu của Ủy ban nhân dân "
-                "thành phố Huế về việc phê duyệt Kế hoạch phổ biến, giáo dục pháp luật năm hai nghìn "
-                "không trăm hai mươi sáu."
+                "Căn cứ Quyết định số một nghìn ba trăm sáu mươi chín ngày hai mươi bảy tháng năm năm hai "
+                "nghìn không trăm hai mươi sáu của Ủy ban nhân dân thành phố Huế về việc phê duyệt Kế "
+                "hoạch phổ biến, giáo dục pháp luật năm hai nghìn không trăm hai mươi sáu."
             ),
             id="decision-date-city",
         ),
@@ -66,8 +65,8 @@ from controller.text import normalize
             "Theo Điều 5, khoản 2, điểm a Luật số 24/2018/QH14, mức phạt từ 500.000 đồng đến 1.200.000đ.",
             (
                 "Theo Điều năm, khoản hai, điểm a Luật số hai mươi tư năm hai nghìn không trăm mười tám "
-                "trên Quốc hội khóa mười bốn, mức phạt từ năm trăm nghìn đồng đến một triệu hai trăm "
-                "nghìn đồng."
+                "của Quốc hội khóa mười bốn, mức phạt từ năm trăm nghìn đồng đến một triệu hai trăm nghìn "
+                "đồng."
             ),
             id="fine-article-law",
         ),
@@ -124,9 +123,9 @@ from controller.text import normalize
                 "2.000.000 đồng đến 3.000.000 đồng và trừ 4 điểm GPLX."
             ),
             (
-                "Theo Nghị định một trăm sáu mươi tám năm hai nghìn không trăm hai mươi tư trên nghị định"
-                " Chính phủ, người điều khiển xe máy có nồng độ cồn bị phạt từ hai triệu đồng đến ba "
-                "triệu đồng và trừ bốn điểm giấy phép lái xe."
+                "Theo Nghị định một trăm sáu mươi tám năm hai nghìn không trăm hai mươi tư của Chính phủ, "
+                "người điều khiển xe máy có nồng độ cồn bị phạt từ hai triệu đồng đến ba triệu đồng và "
+                "trừ bốn điểm giấy phép lái xe."
             ),
             id="drunk-driving",
         ),
@@ -198,9 +197,9 @@ from controller.text import normalize
         pytest.param(
             "Hưởng ứng Ngày Pháp luật Việt Nam 9/11, UBND xã phát động cuộc thi tìm hiểu Luật số 14/2012/QH13.",
             (
-                "Hưởng ứng Ngày Pháp luật Việt Nam ngày chín tháng mười một, Ủy ban nhân dân xã phát động"
-                " cuộc thi tìm hiểu Luật số mười bốn năm hai nghìn không trăm mười hai trên Quốc hội khóa"
-                " mười ba."
+                "Hưởng ứng Ngày Pháp luật Việt Nam ngày chín tháng mười một, Ủy ban nhân dân xã phát động "
+                "cuộc thi tìm hiểu Luật số mười bốn năm hai nghìn không trăm mười hai của Quốc hội khóa "
+                "mười ba."
             ),
             id="law-day",
         ),

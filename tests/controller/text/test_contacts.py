@@ -45,7 +45,7 @@ from controller.text import normalize
         ),
         pytest.param(
             "Xem tại cong-an.gov.vn nhé.",
-            "Xem tại xê o en giê gạch ngang a en chấm giê o vê chấm vê en nhé.",
+            "Xem tại công gạch ngang an chấm giê o vê chấm vê en nhé.",
             id="url-hyphen",
         ),
         pytest.param(
@@ -151,4 +151,27 @@ from controller.text import normalize
     ],
 )
 def test_contacts_are_read_so_they_can_be_noted(text: str, spoken: str) -> None:
+    assert normalize(text) == spoken
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        pytest.param("gọi tổng đài 1022", "gọi tổng đài một không hai hai", id="short-service-number"),
+        pytest.param("báo ngay qua số 113", "báo ngay qua số một một ba", id="qua-so"),
+        pytest.param("gọi cấp cứu 115", "gọi cấp cứu một một năm", id="cap-cuu"),
+        pytest.param("Quyết định số 1022.", "Quyết định số một nghìn không trăm hai mươi hai.", id="not-after-a-lead"),
+        pytest.param("tại dichvucong.gov.vn", "tại dịch vụ công chấm giê o vê chấm vê en", id="label-as-words"),
+        pytest.param(
+            "tại baohiemxahoi.gov.vn", "tại bảo hiểm xã hội chấm giê o vê chấm vê en", id="label-split-in-words"
+        ),
+        pytest.param(
+            "về tiepnhanhoso@thuathienhue.gov.vn",
+            "về tiếp nhận hồ sơ a còng thừa thiên huế chấm giê o vê chấm vê en",
+            id="email-words",
+        ),
+        pytest.param("tại abcxyz.vn", "tại a bê xê ích i dài dét chấm vê en", id="unknown-label-spelled"),
+    ],
+)
+def test_hotlines_and_web_labels(text: str, spoken: str) -> None:
     assert normalize(text) == spoken

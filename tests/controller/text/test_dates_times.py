@@ -246,3 +246,41 @@ from controller.text import normalize
 )
 def test_dates_and_times_are_read_in_full(text: str, spoken: str) -> None:
     assert normalize(text) == spoken
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        pytest.param("ngày 27.9", "ngày hai mươi bảy tháng chín", id="dot-date"),
+        pytest.param("Ngày 27.9: cắt điện", "Ngày hai mươi bảy tháng chín: cắt điện", id="dot-date-capital"),
+        pytest.param(
+            "từ ngày 27.9 đến 30.9", "từ ngày hai mươi bảy tháng chín đến ngày ba mươi tháng chín", id="dot-range"
+        ),
+        pytest.param("ngày 15-4", "ngày mười lăm tháng tư", id="dash-date"),
+        pytest.param("dịp 27-7", "dịp ngày hai mươi bảy tháng bảy", id="dip"),
+        pytest.param("từ 3-5 ngày", "từ ba đến năm ngày", id="dash-range-not-a-date"),
+        pytest.param("ngày 2.6.2024", "ngày hai tháng sáu năm hai nghìn không trăm hai mươi tư", id="dot-full"),
+        pytest.param(
+            "từ ngày 28/02-03/3/2024",
+            "từ ngày hai mươi tám tháng hai đến ngày ba tháng ba năm hai nghìn không trăm hai mươi tư",
+            id="across-months",
+        ),
+        pytest.param(
+            "(28/02-03/3/2024)",
+            "(từ ngày hai mươi tám tháng hai đến ngày ba tháng ba năm hai nghìn không trăm hai mươi tư)",
+            id="across-months-adds-tu",
+        ),
+        pytest.param("ngày 13,14 tháng 8", "ngày mười ba, mười bốn tháng tám", id="day-list-comma"),
+        pytest.param(
+            "các ngày 13, 14/8/2024",
+            "các ngày mười ba, mười bốn tháng tám năm hai nghìn không trăm hai mươi tư",
+            id="day-list-slash",
+        ),
+        pytest.param("ngày 21 và 22 tháng 5", "ngày hai mươi mốt và hai mươi hai tháng năm", id="day-list-va"),
+        pytest.param("từ 11-14h", "từ mười một đến mười bốn giờ", id="hour-range-h"),
+        pytest.param("khoảng 18-23h", "khoảng mười tám đến hai mươi ba giờ", id="hour-range-evening"),
+        pytest.param("từ 6h-8h", "từ sáu giờ đến tám giờ", id="hour-range-both-h"),
+    ],
+)
+def test_dotted_dates_lists_and_hour_ranges(text: str, spoken: str) -> None:
+    assert normalize(text) == spoken

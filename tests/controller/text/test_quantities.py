@@ -224,3 +224,22 @@ from controller.text import normalize
 )
 def test_quantities_are_read_in_full(text: str, spoken: str) -> None:
     assert normalize(text) == spoken
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        pytest.param("đường dây 22 kV", "đường dây hai mươi hai ki-lô-vôn", id="kv"),
+        pytest.param("đấu nối TBA 250 kVA", "đấu nối trạm biến áp hai trăm năm mươi ki-lô-vôn-ampe", id="kva"),
+        pytest.param("điện 220 V", "điện hai trăm hai mươi vôn", id="volt"),
+        pytest.param("0,03%/ngày", "không phẩy không ba phần trăm một ngày", id="percent-per-day"),
+        pytest.param("5.000 đồng/m2/ngày", "năm nghìn đồng một mét vuông một ngày", id="money-per-area-per-day"),
+        pytest.param(
+            "cấp 11 (103-117 km/h)",
+            "cấp mười một (một trăm linh ba đến một trăm mười bảy ki-lô-mét trên giờ)",
+            id="storm-wind",
+        ),
+    ],
+)
+def test_units_from_power_and_storm_notices(text: str, spoken: str) -> None:
+    assert normalize(text) == spoken
