@@ -1,7 +1,7 @@
 """public pages: held-back bulletins, daily reach counts and their salted de-duplication, refusals, questions
 
 Revision ID: 0006
-Revises: 0004 (until 0005 lands; the chain is fixed at merge)
+Revises: 0005
 Create Date: 2026-12-06 05:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import controller.db.base
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
