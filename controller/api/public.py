@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from controller.api.deps import ControllerDep, CurrentActor, SessionDep
+from controller.deps import ControllerDep, CurrentActor, SessionDep
 from controller.reports import forms
 from controller.reports.export import XLSX_MEDIA_TYPE
 from controller.reports.forms import FormName

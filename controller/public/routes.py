@@ -22,8 +22,8 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from controller.api.deps import ControllerDep, SessionDep
 from controller.db.models import Commune
+from controller.deps import ControllerDep, SessionDep
 from controller.errors import ControllerError
 from controller.public.feed import RSS_MEDIA_TYPE, rss
 from controller.public.qr import SVG_MEDIA_TYPE, qr_svg, qr_svg_inline

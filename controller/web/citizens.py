@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request, Response
 
-from controller.api.deps import ControllerDep, SessionDep
+from controller.deps import ControllerDep, SessionDep
 from controller.errors import InvalidInput
 from controller.reports import public as listing
 from controller.schemas import QuestionStatus

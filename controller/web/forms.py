@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
 
-from controller.api.deps import ControllerDep, SessionDep
+from controller.deps import ControllerDep, SessionDep
 from controller.errors import InvalidInput
 from controller.reports import forms
 from controller.reports.forms import FormName
