@@ -9,14 +9,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from controller.deps import ControllerDep, CurrentActor, SessionDep
+from controller.deps import ContextDep, ControllerDep, CurrentActor, SessionDep
 from controller.reports import forms
 from controller.reports.export import XLSX_MEDIA_TYPE
 from controller.reports.forms import FormName
 from controller.reports.forms_xlsx import form02_xlsx, form03_xlsx, form04_xlsx
 from controller.reports.periods import Period, PeriodKind
 from controller.schemas import QuestionStatus
-from controller.services import public, questions
+from controller.services import public_actions, questions
 from controller.services.access import require_commune
 
 router = APIRouter(tags=["public"])
@@ -71,32 +71,22 @@ def list_questions(
 
 
 @router.post("/api/questions/{question_id}/answer")
-def answer_question(
-    session: SessionDep, controller: ControllerDep, actor: CurrentActor, question_id: QuestionId, data: AnswerIn
-) -> QuestionPublic:
+def answer_question(ctx: ContextDep, actor: CurrentActor, question_id: QuestionId, data: AnswerIn) -> QuestionPublic:
     """Answer in writing or mark as answered at a dialogue session; `publish` shows it (with consent)."""
-    row = questions.answer(
-        session,
-        actor,
-        question_id,
-        data.answer,
-        at_session=data.at_session,
-        publish=data.publish,
-        now=controller.clock.now(),
-    )
+    row = public_actions.answer(ctx, question_id, actor, data.answer, at_session=data.at_session, publish=data.publish)
     return QuestionPublic.model_validate(row)
 
 
 @router.post("/api/bulletins/{bulletin_id}/public-hold", status_code=204)
-def hold_bulletin(session: SessionDep, actor: CurrentActor, bulletin_id: str, data: HoldIn) -> Response:
+def hold_bulletin(ctx: ContextDep, actor: CurrentActor, bulletin_id: str, data: HoldIn) -> Response:
     """Take a bulletin off the public page and feeds at once."""
-    public.hold_back(session, actor, bulletin_id, data.reason)
+    public_actions.hold_back(ctx, bulletin_id, actor, data.reason)
     return Response(status_code=204)
 
 
 @router.delete("/api/bulletins/{bulletin_id}/public-hold", status_code=204)
-def release_bulletin(session: SessionDep, actor: CurrentActor, bulletin_id: str) -> Response:
-    public.release(session, actor, bulletin_id)
+def release_bulletin(ctx: ContextDep, actor: CurrentActor, bulletin_id: str) -> Response:
+    public_actions.release(ctx, bulletin_id, actor)
     return Response(status_code=204)
 
 

@@ -23,12 +23,12 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from controller.db.models import Commune
-from controller.deps import ControllerDep, SessionDep
+from controller.deps import ContextDep, ControllerDep, SessionDep
 from controller.errors import ControllerError
 from controller.public.feed import RSS_MEDIA_TYPE, rss
 from controller.public.qr import SVG_MEDIA_TYPE, qr_svg, qr_svg_inline
 from controller.reports import public as listing
-from controller.services import public, questions
+from controller.services import public_actions, questions
 from controller.topics import DEFAULT_TOPICS, topic_name
 
 log = logging.getLogger(__name__)
@@ -179,11 +179,17 @@ def _commune(
 
 @router.get("/{code}/b/{bulletin_id}")
 def bulletin_page(
-    request: Request, session: SessionDep, controller: ControllerDep, code: str, bulletin_id: str, da_gui: int = 0
+    request: Request,
+    session: SessionDep,
+    controller: ControllerDep,
+    ctx: ContextDep,
+    code: str,
+    bulletin_id: str,
+    da_gui: int = 0,
 ) -> Response:
     commune = listing.get_commune_by_code(session, code)
     item = listing.get_public(session, commune, bulletin_id, now=controller.clock.now())
-    public.count_reach(session, item.id, "view", _visitor(request), now=controller.clock.now(), tz=_tz(controller))
+    public_actions.count_reach(ctx, item.id, "view", _visitor(request))
     return _bulletin(request, session, commune, item, sent=bool(da_gui))
 
 
@@ -216,11 +222,11 @@ def _bulletin(
 
 
 @router.post("/{code}/b/{bulletin_id}/nghe", status_code=204)
-def listened(request: Request, session: SessionDep, controller: ControllerDep, code: str, bulletin_id: str) -> Response:
+def listened(request: Request, session: SessionDep, ctx: ContextDep, code: str, bulletin_id: str) -> Response:
     """The player's first 'play' on a page: one listen per visitor per day."""
     commune = listing.get_commune_by_code(session, code)
     item = listing.get_public(session, commune, bulletin_id)
-    public.count_reach(session, item.id, "listen", _visitor(request), now=controller.clock.now(), tz=_tz(controller))
+    public_actions.count_reach(ctx, item.id, "listen", _visitor(request))
     return Response(status_code=204, headers={"Cache-Control": "no-store"})
 
 
@@ -290,6 +296,7 @@ def ask(
     request: Request,
     session: SessionDep,
     controller: ControllerDep,
+    ctx: ContextDep,
     code: str,
     noi_dung: Annotated[str, Form(max_length=4000)] = "",
     ho_ten: Annotated[str, Form(max_length=1000)] = "",
@@ -301,7 +308,7 @@ def ask(
 ) -> Response:
     """A citizen's question. Throttled per address (in memory, hashed), capped per commune per day."""
     commune = listing.get_commune_by_code(session, code)
-    now, tz = controller.clock.now(), _tz(controller)
+    now = controller.clock.now()
     item = None
     if ban_tin:
         try:
@@ -322,13 +329,7 @@ def ask(
         honeypot=website,
     )
     try:
-        if not website and not throttle.allow(host, now):
-            public.count_refusal(session, "flood", now, tz)
-            raise questions.Throttled(
-                "too many questions from one address",
-                "Bạn đã gửi nhiều câu hỏi trong thời gian ngắn. Mời bạn thử lại sau một giờ.",
-            )
-        questions.ask(session, commune, data, now=now, tz=tz)
+        public_actions.ask(ctx, commune.id, data, address=host, throttle=throttle)
     except ControllerError as exc:
         log.info("public question refused for %s: %s", commune.code, exc)
         if item is not None:

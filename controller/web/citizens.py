@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request, Response
 
-from controller.deps import ControllerDep, SessionDep
+from controller.deps import ContextDep, SessionDep
 from controller.errors import InvalidInput
 from controller.reports import public as listing
 from controller.schemas import QuestionStatus
-from controller.services import public, questions
+from controller.services import public_actions, questions
 from controller.web.render import WebRoute, redirect, render
 from controller.web.security import CsrfChecked, WebActor, page_scope
 
@@ -52,8 +52,7 @@ def inbox(
 @router.post("/questions/{question_id}/answer")
 def answer(
     request: Request,
-    session: SessionDep,
-    controller: ControllerDep,
+    ctx: ContextDep,
     actor: WebActor,
     _csrf: CsrfChecked,
     question_id: QuestionId,
@@ -61,15 +60,9 @@ def answer(
     at_session: Annotated[str, Form(max_length=5)] = "",
     publish: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
-    question = questions.get_question(session, actor, question_id, write=True)
-    questions.answer(
-        session,
-        actor,
-        question_id,
-        answer,
-        at_session=bool(at_session),
-        publish=bool(publish) if question.consent_publish else None,
-        now=controller.clock.now(),
+    # The publish box is shown only with the asker's consent; unticked, it hides the answer again.
+    question = public_actions.answer(
+        ctx, question_id, actor, answer, at_session=bool(at_session), publish=bool(publish)
     )
     message = "Đã lưu câu trả lời." + (" Câu hỏi và câu trả lời đã hiện trên trang công khai." if publish else "")
     return redirect(request, f"/questions?commune_id={question.commune_id}", message)
@@ -78,14 +71,13 @@ def answer(
 @router.post("/questions/{question_id}/publish")
 def publish(
     request: Request,
-    session: SessionDep,
-    controller: ControllerDep,
+    ctx: ContextDep,
     actor: WebActor,
     _csrf: CsrfChecked,
     question_id: QuestionId,
     publish: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
-    question = questions.set_published(session, actor, question_id, bool(publish), now=controller.clock.now())
+    question = public_actions.set_published(ctx, question_id, actor, bool(publish))
     message = "Đã công khai." if question.published else "Đã gỡ khỏi trang công khai."
     return redirect(request, f"/questions?commune_id={question.commune_id}", message)
 
@@ -109,21 +101,19 @@ def publication(request: Request, session: SessionDep, actor: WebActor, commune_
 @router.post("/public-page/{bulletin_id}/hold")
 def hold(
     request: Request,
-    session: SessionDep,
+    ctx: ContextDep,
     actor: WebActor,
     _csrf: CsrfChecked,
     bulletin_id: str,
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    bulletin = public.hold_back(session, actor, bulletin_id, reason)
-    return redirect(
-        request, f"/public-page?commune_id={bulletin.commune_id or ''}", "Đã tạm ẩn bản tin khỏi trang công khai."
-    )
+    commune_id = public_actions.hold_back(ctx, bulletin_id, actor, reason)
+    return redirect(request, f"/public-page?commune_id={commune_id or ''}", "Đã tạm ẩn bản tin khỏi trang công khai.")
 
 
 @router.post("/public-page/{bulletin_id}/release")
-def release(request: Request, session: SessionDep, actor: WebActor, _csrf: CsrfChecked, bulletin_id: str) -> Response:
-    bulletin = public.release(session, actor, bulletin_id)
+def release(request: Request, ctx: ContextDep, actor: WebActor, _csrf: CsrfChecked, bulletin_id: str) -> Response:
+    commune_id = public_actions.release(ctx, bulletin_id, actor)
     return redirect(
-        request, f"/public-page?commune_id={bulletin.commune_id or ''}", "Bản tin được hiện lại trên trang công khai."
+        request, f"/public-page?commune_id={commune_id or ''}", "Bản tin được hiện lại trên trang công khai."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -277,3 +278,39 @@ def test_a_flood_of_fake_visitors_stops_at_the_daily_cap(session_factory: sessio
         assert s.scalar(select(func.count()).select_from(ReachSeen)) == 5
         assert s.scalar(select(ReachCount.count)) == 5
         assert {r.reason: r.count for r in s.scalars(select(PublicRefusal))} == {"reach-cap": 4}
+
+
+def test_the_public_operations_own_their_transaction_and_keep_refusals_counted(
+    session_factory: sessionmaker[Session], seed: Seed, tmp_path: Path
+) -> None:
+    from common.clock import ManualClock
+    from controller.audio import MediaStore
+    from controller.config import Settings
+    from controller.db.models import AuditEvent
+    from controller.services import public_actions
+    from controller.services.context import Context
+    from tests.controller.test_operations import RecordingDispatcher
+
+    ctx = Context(
+        session_factory=session_factory,
+        clock=ManualClock(NOW),
+        settings=Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'unused.db'}"),
+        dispatcher=RecordingDispatcher(session_factory),
+        store=MediaStore(tmp_path / "media"),
+        confirm_secret=b"s" * 32,
+    )
+    throttle = questions.QuestionThrottle(per_window=1)
+    asked = public_actions.ask(
+        ctx, seed.commune_id, questions.QuestionIn(body="Hỏi", consent_publish=True), address="a", throttle=throttle
+    )
+    assert asked is not None
+    with pytest.raises(questions.Throttled):
+        public_actions.ask(ctx, seed.commune_id, questions.QuestionIn(body="Lại"), address="a", throttle=throttle)
+    answered = public_actions.answer(ctx, asked.id, ADMIN, "Đáp", publish=True)
+    assert answered.published
+    assert public_actions.hold_back(ctx, seed.bulletin_id, ADMIN, "tạm") == seed.commune_id
+    with transaction(session_factory) as s:
+        assert s.scalar(select(func.count(CitizenQuestion.id))) == 1
+        assert {r.reason: r.count for r in s.scalars(select(PublicRefusal))} == {"flood": 1}
+        actions = set(s.scalars(select(AuditEvent.action)))
+        assert {"answer", "publish", "public-hold"} <= actions
