@@ -48,12 +48,13 @@ class NavItem:
 _ALL = frozenset(Role)
 _COMMUNE = frozenset({Role.ADMIN, Role.OFFICER, Role.LEADER})
 
+# The first four are the phone's bottom bar; the rest sit behind "Thêm".
 NAV: tuple[NavItem, ...] = (
     NavItem("/", "Tổng quan", _ALL),
     NavItem("/bulletins", "Bản tin", _COMMUNE),
     NavItem("/schedule", "Lịch phát", _COMMUNE),
-    NavItem("/clusters", "Cụm loa", _ALL),
     NavItem("/emergency", "Khẩn cấp", _COMMUNE),
+    NavItem("/clusters", "Cụm loa", _ALL),
     NavItem("/log", "Nhật ký phát", _ALL),
     NavItem("/reports", "Báo cáo", _ALL),
 )

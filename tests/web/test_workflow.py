@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from controller.db.models import Agent, Play, PlayEvent
 from simulator.fleet import Fleet, FleetSpec
 from simulator.local import quiet_hours_away_from_now
-from tests.web.conftest import Site, login, screenshot
+from tests.web.conftest import Site, login, nav_to, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -186,7 +186,7 @@ def dashboard_and_report_show_the_confirmations(page: Page, site: Site) -> None:
     expect(page.locator("main")).to_contain_text("Cảnh giác cuộc gọi giả danh công an")
     screenshot(page, "dashboard-after-broadcast")
 
-    page.get_by_role("link", name="Báo cáo").click()
+    nav_to(page, "Báo cáo")
     expect(page.get_by_test_id("kpi-confirmed")).to_have_text(n)
     expect(page.get_by_test_id("report-topic").get_by_test_id("total-confirmed")).to_have_text(n)
     with site.api("canbo_a") as api:
@@ -194,7 +194,7 @@ def dashboard_and_report_show_the_confirmations(page: Page, site: Site) -> None:
         quarterly = api.get("/api/reports/quarterly", params={"year": now.year, "quarter": (now.month - 1) // 3 + 1})
     assert quarterly.json()["total_confirmed_plays"] == len(site.a.agent_ids)
 
-    page.get_by_role("link", name="Nhật ký phát").click()
+    nav_to(page, "Nhật ký phát")
     expect(page.locator("table.log tbody tr")).to_have_count(len(site.a.agent_ids))
     expect(page.locator("table.log")).not_to_contain_text("Chờ phát")
 
