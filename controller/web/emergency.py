@@ -17,6 +17,7 @@ from controller.db.session import transaction
 from controller.schemas import EmergencyRequest, InterruptPolicyName, StopAllRequest, Target
 from controller.services import commands, emergency
 from controller.services.bulletins import get_bulletin, list_bulletins
+from controller.web.names import agent_names, bulletin_titles
 from controller.web.render import WebRoute, redirect, render
 from controller.web.security import CsrfChecked, WebActor, page_scope
 
@@ -35,11 +36,13 @@ def emergency_page(request: Request, actor: WebActor, session: SessionDep, commu
     context: dict[str, Any] = {"scope": scope, "commune": scope.commune, "args": {"commune_id": cid}}
     if cid is not None:
         approved = list_bulletins(session, status="approved", commune_ids=[cid])
+        recent = list(emergency.list_emergencies(session, [cid]))[:10]
         context.update(
             bulletins=sorted(approved, key=lambda b: (b.priority != "emergency", b.title)),
             villages=list(session.scalars(select(Village).where(Village.commune_id == cid).order_by(Village.name))),
             agents=list(session.scalars(select(Agent).where(Agent.commune_id == cid).order_by(Agent.id))),
-            recent=list(emergency.list_emergencies(session, [cid]))[:10],
+            recent=recent,
+            titles=bulletin_titles(session, (e.bulletin_id for e in recent)),
             form=None,
             can_write=actor.can_edit,
         )
@@ -81,6 +84,7 @@ def emergency_preview(
         data=data,
         bulletin=bulletin,
         clusters=clusters,
+        names=agent_names(session, clusters),
     )
 
 

@@ -3,11 +3,14 @@ navigation stays reachable, and the week opens on today with day paging on a pho
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from controller.db.models import Bulletin
+from controller.db.models import Bulletin, SecurityEventRecord
+from controller.db.session import transaction
 from tests.web.conftest import SCREENSHOTS, Site, login, seed_history
 from tests.web.layout import DESKTOP, PHONE, sideways
 
@@ -106,3 +109,36 @@ def test_the_editor_shows_the_estimate_beside_the_text_while_typing(page: Page, 
     expect(inline).to_contain_text("phút")
     page.get_by_label("Nội dung bản tin").focus()
     expect(inline).to_be_in_viewport()
+
+
+_VISIBLE_TEXT = """
+() => {
+  document.querySelectorAll('.id-detail').forEach((el) => { el.style.display = 'none'; });
+  return document.body.innerText;
+}
+"""
+
+
+def test_pages_name_clusters_and_group_refusals(page: Page, site: Site, history: dict[str, int]) -> None:
+    now = site.controller.clock.now()
+    with transaction(site.controller.session_factory) as s:
+        for agent_id in site.a.agent_ids:  # each refused the same booking on arrival and again at its start
+            for minutes in (30, 5):
+                s.add(
+                    SecurityEventRecord(
+                        agent_id=agent_id, at=now - timedelta(minutes=minutes), reason="quiet-hours", topic="x"
+                    )
+                )
+    login(page, site, "canbo_a")
+    alerts = page.locator(".alerts")
+    expect(alerts).to_contain_text(f"{len(site.a.agent_ids)} cụm loa đã từ chối lệnh vì giờ yên tĩnh")
+    expect(alerts.locator(".alert-security")).to_have_count(1)
+    expect(alerts).to_contain_text("Cụm 1 Thôn Một")
+    expect(alerts).to_contain_text("Cụm 4 Thôn Hai không phát “Phòng chống lừa đảo qua mạng”")
+    pages = [p for p in main_pages(site, "canbo_a") if p != "/reports/print"]
+    for path in pages:
+        page.goto(path)
+        text = page.evaluate(_VISIBLE_TEXT)
+        assert "quiet-hours" not in text, path
+        shown = [a for a in site.a.agent_ids if a in text]
+        assert not shown, (path, shown)
