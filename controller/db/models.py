@@ -269,6 +269,10 @@ class Schedule(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+PLAY_OFF_AIR = frozenset({"finished", "failed", "skipped", "missed", "cancelled"})
+"""Play states that are no longer on air, whatever the cluster last said."""
+
+
 class Play(Base):
     """One scheduled occurrence of a bulletin on one cluster. Its id is the wire `play_id`."""
 

@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
 FLASH = "flash"
+LIVE_HEADER = "x-loa-live"
+"""Sent by static/live.js when it fetches a page again to refresh its live parts."""
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
@@ -135,7 +137,7 @@ def render(
 ) -> HTMLResponse:
     """A full page: the layout with role-aware navigation, this session's CSRF token and the local time zone."""
     controller = request.app.state.controller
-    if "flash" not in context:
+    if "flash" not in context and LIVE_HEADER not in request.headers:  # a live refresh leaves the flash alone
         flash = request.session.pop(FLASH, None)
         if isinstance(flash, list) and len(flash) == 2:
             context["flash"], context["flash_kind"] = flash

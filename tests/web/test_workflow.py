@@ -165,6 +165,20 @@ def book_and_play(page: Page, site: Site) -> None:
     expect(page.get_by_test_id("week")).to_contain_text("Cảnh giác cuộc gọi giả danh công an")
     screenshot(page, "schedule")
 
+    # The dashboard, left open, follows the agents' confirmations by itself: from waiting to played.
+    n = str(len(site.a.agent_ids))
+    nav_to(page, "Tổng quan")
+    page.evaluate("window.__sameDocument = true")
+    expect(page.get_by_test_id("plays-pending")).to_have_text(n)
+    expect(page.get_by_test_id("plays-done")).to_have_text("0")
+    expect(page.get_by_test_id("plays-done")).to_have_text(n, timeout=120_000)
+    expect(page.get_by_test_id("plays-pending")).to_have_text("0")
+    assert page.evaluate("window.__sameDocument === true"), "the dashboard was reloaded"
+    # Once every cluster has confirmed the end, none shows the bulletin on air any more.
+    page.goto("/clusters")
+    expect(page.get_by_test_id("on-air")).to_have_text(["—"] * len(site.a.agent_ids))
+    page.go_back()
+
     deadline = time.monotonic() + 120
     while finished_plays(site) < len(site.a.agent_ids):
         assert time.monotonic() < deadline, site_progress(site)
