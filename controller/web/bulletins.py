@@ -232,7 +232,7 @@ def _detail(request: Request, actor: Actor, session: SessionDep, controller: Con
         can_submit=editable and row.status in ("draft", "rejected") and asset is not None,
         can_review=actor.role in (Role.LEADER, Role.ADMIN) and row.status == BulletinStatus.SUBMITTED.value,
         out_of_window=out_of_window,
-        window_text=window.problem(asset.duration_s) if asset else None,
+        window_text=window.problem(asset.duration_s) if out_of_window and asset else None,
     )
 
 

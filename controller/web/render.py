@@ -96,7 +96,7 @@ def _number(value: float | int | None, digits: int = 0) -> str:
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "—"
-    total = round(seconds)
+    total = int(seconds)  # whole seconds elapsed, as audio players count, so page and player agree
     return f"{total // 60}:{total % 60:02d}"
 
 

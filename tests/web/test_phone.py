@@ -3,13 +3,14 @@ navigation stays reachable, and the week opens on today with day paging on a pho
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from controller.db.models import Bulletin, SecurityEventRecord
+from controller.db.models import AudioAsset, Bulletin, SecurityEventRecord
 from controller.db.session import transaction
 from tests.web.conftest import SCREENSHOTS, Site, login, seed_history
 from tests.web.layout import DESKTOP, PHONE, sideways
@@ -142,3 +143,30 @@ def test_pages_name_clusters_and_group_refusals(page: Page, site: Site, history:
         assert "quiet-hours" not in text, path
         shown = [a for a in site.a.agent_ids if a in text]
         assert not shown, (path, shown)
+
+
+def test_an_emergency_bulletin_gets_no_duration_window_warning(page: Page, site: Site) -> None:
+    with transaction(site.controller.session_factory) as s:
+        bulletin = Bulletin(
+            id=f"em-{uuid.uuid4().hex[:6]}",
+            commune_id=site.a.id,
+            title="Lũ quét: sơ tán ngay",
+            topic="giao-thong-pccc",
+            body="Bà con thôn Một sơ tán ngay.",
+            status="draft",
+            priority="emergency",
+        )
+        s.add(bulletin)
+        s.flush()
+        asset = AudioAsset(
+            bulletin_id=bulletin.id, sha256="ab" * 32, size_bytes=1, duration_s=42.7, engine="espeak-ng", voice="vi"
+        )
+        s.add(asset)
+        s.flush()
+        bulletin.audio_asset_id = asset.id
+    login(page, site, "canbo_a")
+    page.goto(f"/bulletins/{bulletin.id}")
+    expect(page.get_by_test_id("rendered-duration")).to_have_text("0:42")
+    expect(page.get_by_test_id("player-duration")).to_have_text("0:42")
+    expect(page.locator("main")).not_to_contain_text("nằm ngoài khoảng")
+    expect(page.get_by_label("Lý do vẫn phát dù thời lượng ngoài 3–5 phút")).to_have_count(0)

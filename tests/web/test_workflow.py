@@ -146,6 +146,9 @@ def approve(page: Page, bulletin_url: str) -> None:
     expect(waiting).to_contain_text("Cảnh giác cuộc gọi giả danh công an")
     waiting.get_by_role("link").click()
     assert page.url == bulletin_url
+    # The leader reads the officer's reason for the short duration, and the length of the audio itself.
+    expect(page.get_by_test_id("duration-reason")).to_contain_text("Tin ngắn, cảnh báo khẩn về lừa đảo.")
+    expect(page.get_by_test_id("rendered-duration")).to_have_text(page.get_by_test_id("player-duration").inner_text())
     page.get_by_label("Ý kiến (không bắt buộc)").fill("Đồng ý phát.")
     screenshot(page, "bulletin-review")
     page.get_by_role("button", name="Duyệt", exact=True).click()
