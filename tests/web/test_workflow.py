@@ -102,6 +102,8 @@ def test_officer_to_leader_to_agents_to_report(browser: Browser, site: Site, fle
 
         book_and_play(page, site)
         dashboard_and_report_show_the_confirmations(page, site)
+        page.goto(bulletin_url)  # every step done, played last
+        expect(page.get_by_test_id("steps").locator(".step-done")).to_have_count(5)
         another_commune_cannot_see_it(browser, site, bulletin_url)
     finally:
         officer.close()
@@ -136,16 +138,19 @@ def write_and_submit(page: Page) -> str:
     page.get_by_label("Lý do vẫn phát dù thời lượng ngoài 3–5 phút").fill("Tin ngắn, cảnh báo khẩn về lừa đảo.")
     page.get_by_role("button", name="Gửi duyệt").click()
     expect(page.get_by_test_id("bulletin-status")).to_have_text("Chờ duyệt")
+    expect(page.get_by_test_id("steps").locator(".step-done")).to_have_text(["✓ Soạn thảo"])
     screenshot(page, "bulletin-submitted")
     return url
 
 
 def approve(page: Page, bulletin_url: str) -> None:
-    page.get_by_role("link", name="Bản tin").click()
-    waiting = page.get_by_role("region", name="Chờ lãnh đạo duyệt (1)")
-    expect(waiting).to_contain_text("Cảnh giác cuộc gọi giả danh công an")
-    waiting.get_by_role("link").click()
+    # The leader's dashboard, where the login lands, lists what waits for approval.
+    inbox = page.get_by_test_id("inbox")
+    expect(inbox).to_contain_text("Bản tin chờ anh/chị duyệt (1)")
+    expect(inbox).to_contain_text("có lý do kèm theo")
+    inbox.get_by_role("link", name="Cảnh giác cuộc gọi giả danh công an").click()
     assert page.url == bulletin_url
+    expect(page.get_by_test_id("steps").locator("[aria-current=step]")).to_have_text("2 Gửi duyệt")
     # The leader reads the officer's reason for the short duration, and the length of the audio itself.
     expect(page.get_by_test_id("duration-reason")).to_contain_text("Tin ngắn, cảnh báo khẩn về lừa đảo.")
     expect(page.get_by_test_id("rendered-duration")).to_have_text(page.get_by_test_id("player-duration").inner_text())
@@ -154,6 +159,10 @@ def approve(page: Page, bulletin_url: str) -> None:
     page.get_by_role("button", name="Duyệt", exact=True).click()
     expect(page.get_by_test_id("bulletin-status")).to_have_text("Đã duyệt")
     expect(page.get_by_test_id("review-comment")).to_contain_text("Đồng ý phát.")
+    expect(page.get_by_test_id("steps").locator("[aria-current=step]")).to_have_text("3 Đã duyệt")
+    # The bulletins page keeps its own list of waiting bulletins, now empty.
+    page.get_by_role("link", name="Bản tin", exact=True).click()
+    expect(page.get_by_role("region", name="Chờ lãnh đạo duyệt (1)")).to_have_count(0)
 
 
 def book_and_play(page: Page, site: Site) -> None:
