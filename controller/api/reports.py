@@ -9,7 +9,15 @@ from fastapi import APIRouter, Depends, Query, Response
 from controller.api.deps import ControllerDep, CurrentActor, SessionDep
 from controller.db.models import Agent
 from controller.errors import NotFound
-from controller.reports.export import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, log_csv, summary_csv, summary_xlsx
+from controller.reports.export import (
+    CSV_MEDIA_TYPE,
+    XLSX_MEDIA_TYPE,
+    content_disposition,
+    log_csv,
+    summary_csv,
+    summary_file_name,
+    summary_xlsx,
+)
 from controller.reports.periods import Period, PeriodKind
 from controller.reports.quarterly import broadcast_log, quarterly_report
 from controller.reports.summary import Dimension, ReportSummary, summarize
@@ -59,6 +67,7 @@ def _summary(
         visible_communes=visible_commune_ids(session, actor),
         commune_id=commune_id,
         agent_id=agent_id,
+        now=controller.clock.now(),
     )
 
 
@@ -80,7 +89,7 @@ def get_summary_csv(summary: SummaryDep) -> Response:
     return Response(
         summary_csv(summary),
         media_type=CSV_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{_file_name(summary)}.csv"'},
+        headers={"Content-Disposition": content_disposition(summary_file_name(summary, "csv"))},
     )
 
 
@@ -90,16 +99,8 @@ def get_summary_xlsx(summary: SummaryDep) -> Response:
     return Response(
         summary_xlsx(summary),
         media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{_file_name(summary)}.xlsx"'},
+        headers={"Content-Disposition": content_disposition(summary_file_name(summary, "xlsx"))},
     )
-
-
-def _file_name(summary: ReportSummary) -> str:
-    period = Period(summary.period_kind, summary.year, summary.index)
-    scope = f"xa-{summary.commune_id}" if summary.commune_id is not None else "tinh"
-    if summary.agent_id is not None:
-        scope = f"cum-{summary.agent_id}"
-    return f"bao-cao-{period.slug}-{scope}-theo-{summary.group_by.value}"
 
 
 @router.get("/broadcast-log")

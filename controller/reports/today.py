@@ -122,6 +122,8 @@ def today_overview(
     alerts: list[Alert] = []
     missed_by: dict[tuple[str, datetime], list[str]] = {}
     for play, title, slot_name, _slot_start, booking_slot in session.execute(stmt):
+        if play.status == "skipped" and (play.reason or "").startswith("stopped"):
+            continue  # stopped on purpose (stop-all, the cluster's stop button): not a missed play
         name = slot_name or booking_slot or ("Khẩn cấp" if play.emergency_id else "Ngoài khung giờ")
         plan = slots.setdefault(name, SlotPlan(name, play.starts_at))
         key = (name, play.bulletin_id, play.starts_at)

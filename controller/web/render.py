@@ -6,7 +6,7 @@ import functools
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -123,7 +123,7 @@ def environment() -> Environment:
         agent_status=agent_status_vi,
         topic_name=topic_name,
     )
-    env.globals.update(query=_query)
+    env.globals.update(query=_query, one_day=timedelta(days=1))
     return env
 
 
