@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException, Request, Response
@@ -24,7 +24,7 @@ from controller.reports.labels import agent_status_vi, play_status_vi
 from controller.services.access import Actor
 from controller.services.users import Role
 from controller.topics import topic_name
-from controller.web.security import LoginRequired, csrf_token
+from controller.web.security import FormExpired, LoginRequired, csrf_token
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +185,18 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     )
 
 
+FORM_INVALID_VI = "Còn trường bắt buộc chưa điền hoặc chưa hợp lệ. Nội dung bạn vừa nhập đã được điền lại."
+FORM_EXPIRED_VI = "Biểu mẫu đã hết hạn. Nội dung bạn vừa nhập đã được điền lại; hãy kiểm tra rồi bấm gửi lại."
+
+
+def _same_site_referer(request: Request) -> str | None:
+    """The page the form was on, if it is on this site (path and query only), else None."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/"):
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")
+
+
 class WebRoute(APIRoute):
     """A page route: no login redirects to /login, and errors become an HTML page in Vietnamese."""
 
@@ -194,6 +206,12 @@ class WebRoute(APIRoute):
         async def handler(request: Request) -> Response:
             try:
                 return await original(request)
+            except FormExpired as exc:
+                back = _same_site_referer(request)
+                if back is None:
+                    return error_page(request, exc.status_code, exc.message_vi)
+                request.session[FLASH] = [FORM_EXPIRED_VI, "error restore"]
+                return RedirectResponse(back, status_code=303)
             except LoginRequired:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
@@ -203,6 +221,10 @@ class WebRoute(APIRoute):
                 return error_page(request, exc.status_code, exc.message_vi)
             except RequestValidationError as exc:
                 log.info("invalid form on %s: %s", request.url.path, exc.errors())
+                back = _same_site_referer(request) if request.method == "POST" else None
+                if back is not None:  # back to the form, filled in again by static/forms.js
+                    request.session[FLASH] = [FORM_INVALID_VI, "error restore"]
+                    return RedirectResponse(back, status_code=303)
                 return error_page(request, 422, "Dữ liệu nhập chưa hợp lệ. Hãy kiểm tra lại các trường.")
             except HTTPException as exc:
                 return error_page(request, exc.status_code, str(exc.detail))
