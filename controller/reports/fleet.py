@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from controller.db.models import PLAY_OFF_AIR, Agent, Bulletin, Commune, Play, Village
+from controller.db.models import Agent, Bulletin, Commune, Play, Village
+from controller.db.status import OFF_AIR
 from controller.reports.labels import CLOCK_SKEW_LIMIT_S
 
 
@@ -60,7 +61,7 @@ def cluster_statuses(
         # On air: the play the cluster last said it plays, unless it has ended since or the cluster is gone.
         .outerjoin(
             Play,
-            (Play.id == Agent.current_play_id) & Play.status.not_in(PLAY_OFF_AIR) & (Agent.status == "online"),
+            (Play.id == Agent.current_play_id) & Play.status.not_in(OFF_AIR) & (Agent.status == "online"),
         )
         .outerjoin(Bulletin, Bulletin.id == Play.bulletin_id)
         .order_by(Commune.code, Village.name, Agent.id)

@@ -19,8 +19,10 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tru
 from sqlalchemy.orm import Session
 
 from controller.db.models import Agent, Bulletin, Commune, Emergency, Play, PlayEvent, Topic, Village
+from controller.db.status import PlayStatus
 from controller.reports.periods import Period, PeriodKind
 from controller.topics import topic_name
+from protocol.messages import PlayEvent as Event
 
 
 class Dimension(StrEnum):
@@ -98,16 +100,20 @@ def summarize(
     needs to see who broadcast nothing.
     """
     start, end = period.bounds(ZoneInfo(timezone))
-    finished = and_(PlayEvent.play_id == Play.id, PlayEvent.event == "finished")
+    finished = and_(PlayEvent.play_id == Play.id, PlayEvent.event == Event.FINISHED)
     stopped_emergencies = select(Emergency.id).where(Emergency.stopped_at.is_not(None))
     stopped = or_(
-        and_(Play.status == "skipped", func.coalesce(Play.reason, "").like("stopped%")),
-        and_(Play.emergency_id.is_not(None), Play.emergency_id.in_(stopped_emergencies), Play.status != "finished"),
+        and_(Play.status == PlayStatus.SKIPPED, func.coalesce(Play.reason, "").like("stopped%")),
+        and_(
+            Play.emergency_id.is_not(None),
+            Play.emergency_id.in_(stopped_emergencies),
+            Play.status != PlayStatus.FINISHED,
+        ),
     )
     scope: list[ColumnElement[bool]] = [
         Play.starts_at >= start,
         Play.starts_at < end,
-        Play.status != "cancelled",
+        Play.status != PlayStatus.CANCELLED,
         ~stopped,
     ]
     due = Play.starts_at <= now if now is not None else true()

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from controller.db.models import Agent, Bulletin, Play, Programme, Schedule, SecurityEventRecord, Slot
+from controller.db.status import PlayStatus
 from controller.reports.labels import CLOCK_SKEW_LIMIT_S, DONE, MISSED, reject_reason_vi
 
 ALERTS_PER_KIND = 20
@@ -113,7 +114,7 @@ def today_overview(  # noqa: C901 - one pass over today's plays, counted by stat
         .outerjoin(Programme, Programme.id == Play.programme_id)
         .outerjoin(Slot, Slot.id == Programme.slot_id)
         .outerjoin(Schedule, Schedule.id == Play.schedule_id)
-        .where(Play.starts_at >= start, Play.starts_at < end, Play.status != "cancelled", *where_agent)
+        .where(Play.starts_at >= start, Play.starts_at < end, Play.status != PlayStatus.CANCELLED, *where_agent)
         .order_by(Play.starts_at)
     )
     slots: dict[str, SlotPlan] = {}
@@ -122,7 +123,7 @@ def today_overview(  # noqa: C901 - one pass over today's plays, counted by stat
     alerts: list[Alert] = []
     missed_by: dict[tuple[str, datetime], list[str]] = {}
     for play, title, slot_name, _slot_start, booking_slot in session.execute(stmt):
-        if play.status == "skipped" and (play.reason or "").startswith("stopped"):
+        if play.status == PlayStatus.SKIPPED and (play.reason or "").startswith("stopped"):
             continue  # stopped on purpose (stop-all, the cluster's stop button): not a missed play
         name = slot_name or booking_slot or ("Khẩn cấp" if play.emergency_id else "Ngoài khung giờ")
         plan = slots.setdefault(name, SlotPlan(name, play.starts_at))

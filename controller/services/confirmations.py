@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from controller.db.models import PLAY_OFF_AIR, Agent, Play, PlayEvent, SecurityEventRecord
+from controller.db.models import Agent, Play, PlayEvent, SecurityEventRecord
+from controller.db.status import OFF_AIR, PlayStatus
 from protocol.codec import encode
 from protocol.messages import (
     AgentMessage,
@@ -27,7 +28,15 @@ from protocol.messages import (
 
 log = logging.getLogger(__name__)
 
-_RANK = {"planned": 0, "downloaded": 1, "started": 2, "missed": 2.5, "finished": 3, "failed": 3, "skipped": 3}
+_RANK: dict[str, float] = {
+    PlayStatus.PLANNED: 0,
+    PlayStatus.DOWNLOADED: 1,
+    PlayStatus.STARTED: 2,
+    PlayStatus.MISSED: 2.5,
+    PlayStatus.FINISHED: 3,
+    PlayStatus.FAILED: 3,
+    PlayStatus.SKIPPED: 3,
+}
 """A later event never moves a play back. `missed` is set by the controller at slot end; a confirmation that
 arrives later from an agent's outbox (finished, failed, skipped) still replaces it."""
 
@@ -110,7 +119,7 @@ def _apply_telemetry(session: Session, msg: Telemetry, now: datetime, result: In
     agent.volume = msg.volume
     current = session.get(Play, msg.current_play_id) if msg.current_play_id else None
     # Telemetry sent just before a play ended may arrive after its confirmation: an ended play is not on air.
-    agent.current_play_id = current.id if current is not None and current.status not in PLAY_OFF_AIR else None
+    agent.current_play_id = current.id if current is not None and current.status not in OFF_AIR else None
     agent.telemetry = encode(msg, check=False).decode()  # decoded, so valid, a moment ago
     result.stored += 1
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from controller.db.models import Bulletin, Play
+from controller.db.status import PlayStatus
 
 
 @dataclass(frozen=True)
@@ -25,13 +26,13 @@ def steps(session: Session, row: Bulletin) -> list[Step]:
     """draft → submitted → approved → scheduled → played, with the bulletin's place on it."""
     stmt = (
         select(Play.status, func.count())
-        .where(Play.bulletin_id == row.id, Play.status != "cancelled")
+        .where(Play.bulletin_id == row.id, Play.status != PlayStatus.CANCELLED)
         .group_by(Play.status)
     )
     plays = {status: n for status, n in session.execute(stmt)}
     reached = {"draft": 1, "rejected": 1, "submitted": 2, "approved": 3}.get(row.status, 1)
     if row.status == "approved" and plays:
-        reached = 5 if plays.get("finished") else 4
+        reached = 5 if plays.get(PlayStatus.FINISHED) else 4
     result = []
     for i, label in enumerate(LABELS, start=1):
         if row.status == "rejected" and i == 2:
