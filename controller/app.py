@@ -53,6 +53,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         summary="Đài truyền thanh xã: bản tin, lịch phát, cụm loa, báo cáo",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by controller.web.docs from the vendored Swagger UI
+        redoc_url=None,
     )
     app.state.controller = controller
     settings.data_dir.mkdir(parents=True, exist_ok=True)

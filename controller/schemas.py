@@ -300,6 +300,7 @@ class QuarterlyReport(Schema):
 class BroadcastLogEntry(Schema):
     play_id: str
     agent_id: str
+    agent_name: str | None = None
     commune_name: str
     village_name: str | None
     bulletin_id: str

@@ -7,7 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from controller.deps import ControllerDep, CurrentActor, SessionDep
-from controller.reports.export import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, log_csv, summary_csv, summary_xlsx
+from controller.reports.export import (
+    CSV_MEDIA_TYPE,
+    XLSX_MEDIA_TYPE,
+    content_disposition,
+    log_csv,
+    summary_csv,
+    summary_file_name,
+    summary_xlsx,
+)
 from controller.reports.log_filter import LogFilter, search_log
 from controller.reports.periods import Period, PeriodKind
 from controller.reports.quarterly import quarterly_report
@@ -56,6 +64,7 @@ def _summary(
         visible_communes=visible_commune_ids(session, actor),
         commune_id=commune_id,
         agent_id=agent_id,
+        now=controller.clock.now(),
     )
 
 
@@ -77,7 +86,7 @@ def get_summary_csv(summary: SummaryDep) -> Response:
     return Response(
         summary_csv(summary),
         media_type=CSV_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{_file_name(summary)}.csv"'},
+        headers={"Content-Disposition": content_disposition(summary_file_name(summary, "csv"))},
     )
 
 
@@ -87,16 +96,8 @@ def get_summary_xlsx(summary: SummaryDep) -> Response:
     return Response(
         summary_xlsx(summary),
         media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{_file_name(summary)}.xlsx"'},
+        headers={"Content-Disposition": content_disposition(summary_file_name(summary, "xlsx"))},
     )
-
-
-def _file_name(summary: ReportSummary) -> str:
-    period = Period(summary.period_kind, summary.year, summary.index)
-    scope = f"xa-{summary.commune_id}" if summary.commune_id is not None else "tinh"
-    if summary.agent_id is not None:
-        scope = f"cum-{summary.agent_id}"
-    return f"bao-cao-{period.slug}-{scope}-theo-{summary.group_by.value}"
 
 
 def _log_filter(

@@ -27,3 +27,6 @@ UNCONFIRMED = (PlayStatus.PLANNED, PlayStatus.DOWNLOADED, PlayStatus.STARTED)
 
 OFF_MANIFEST = (PlayStatus.CANCELLED, PlayStatus.HELD)
 """Statuses that keep a play out of the manifests."""
+
+OFF_AIR = (PlayStatus.FINISHED, PlayStatus.FAILED, PlayStatus.SKIPPED, PlayStatus.MISSED, PlayStatus.CANCELLED)
+"""Statuses of a play that is no longer on air, whatever its cluster last said."""

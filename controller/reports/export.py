@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -48,7 +50,9 @@ def summary_headers(summary: ReportSummary) -> list[str]:
 
 
 def summary_cells(summary: ReportSummary, row: SummaryRow) -> list[str | int | float]:
-    cells: list[str | int | float] = [row.key, row.label]
+    """One row as exported: communes by their code, clusters by their id, the total row as “Tổng cộng”."""
+    code = "" if row.key == "total" else row.code or row.key
+    cells: list[str | int | float] = [code, row.label]
     if summary.group_by is Dimension.CLUSTER:
         cells += [row.commune_name or "", row.village_name or ""]
     return [
@@ -73,11 +77,25 @@ def summary_csv(summary: ReportSummary) -> str:
     return buf.getvalue()
 
 
+def summary_file_name(summary: ReportSummary, extension: str) -> str:
+    """A Vietnamese file name: “Báo cáo Quý II năm 2026 - Xã An Bình - theo cụm loa.xlsx”."""
+    name = f"Báo cáo {summary.period_label} - {summary.scope_label} - theo {summary.group_by.label_vi.lower()}"
+    safe = "".join(ch if ch.isalnum() or ch in " -_()," else "-" for ch in name)
+    return f"{safe}.{extension}"
+
+
+def content_disposition(file_name: str) -> str:
+    """`attachment` with the UTF-8 name (RFC 6266/5987) and an unaccented fallback for old clients."""
+    ascii_name = unicodedata.normalize("NFKD", file_name.replace("đ", "d").replace("Đ", "D"))
+    ascii_name = ascii_name.encode("ascii", "ignore").decode().replace('"', "")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name, safe='')}"
+
+
 def summary_xlsx(summary: ReportSummary) -> bytes:
     """One sheet: a title, the period, a header row, one row per item and a total row. Figures are numbers."""
     wb = Workbook()
     ws = wb.active
-    ws.title = "Bao cao"
+    ws.title = f"Theo {summary.group_by.label_vi.lower()}"[:31].replace("/", "-")
     ws.append([f"BÁO CÁO KẾT QUẢ PHÁT THANH PHỔ BIẾN, GIÁO DỤC PHÁP LUẬT: {summary.scope_label}"])
     ws.append([f"Kỳ báo cáo: {summary.period_label} (số liệu từ xác nhận phát của cụm loa)"])
     ws.append([])

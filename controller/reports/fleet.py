@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from controller.db.models import Agent, Bulletin, Commune, Play, Village
+from controller.db.status import OFF_AIR
 from controller.reports.labels import CLOCK_SKEW_LIMIT_S
 
 
@@ -57,7 +58,11 @@ def cluster_statuses(
         select(Agent, Commune.name, Village.name, Bulletin.title)
         .join(Commune, Commune.id == Agent.commune_id)
         .outerjoin(Village, Village.id == Agent.village_id)
-        .outerjoin(Play, Play.id == Agent.current_play_id)
+        # On air: the play the cluster last said it plays, unless it has ended since or the cluster is gone.
+        .outerjoin(
+            Play,
+            (Play.id == Agent.current_play_id) & Play.status.not_in(OFF_AIR) & (Agent.status == "online"),
+        )
         .outerjoin(Bulletin, Bulletin.id == Play.bulletin_id)
         .order_by(Commune.code, Village.name, Agent.id)
     )

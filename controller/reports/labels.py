@@ -18,6 +18,20 @@ PLAY_STATUS_VI: dict[str, str] = {
 
 AGENT_STATUS_VI: dict[str, str] = {"online": "Trực tuyến", "offline": "Mất kết nối", "unknown": "Chưa rõ"}
 
+REJECT_REASON_VI: dict[str, str] = {
+    "malformed": "vì lệnh sai định dạng",
+    "unsigned": "vì lệnh không có chữ ký",
+    "unknown-key": "vì chữ ký bằng khóa lạ",
+    "bad-signature": "vì chữ ký không hợp lệ",
+    "expired": "vì lệnh đã hết hạn",
+    "not-yet-valid": "vì lệnh chưa đến giờ có hiệu lực (đồng hồ lệch?)",
+    "replayed": "vì lệnh bị gửi lại (nghi giả mạo)",
+    "wrong-address": "vì lệnh gửi nhầm địa chỉ",
+    "not-admin": "vì lệnh cần khóa quản trị",
+    "quiet-hours": "vì giờ yên tĩnh",
+}
+"""protocol.errors.RejectReason, as the dashboard says it."""
+
 DONE = frozenset({PlayStatus.FINISHED})
 PENDING = frozenset({PlayStatus.PLANNED, PlayStatus.DOWNLOADED, PlayStatus.STARTED, PlayStatus.HELD})
 MISSED = frozenset({PlayStatus.MISSED, PlayStatus.FAILED, PlayStatus.SKIPPED})
@@ -32,3 +46,8 @@ def play_status_vi(status: str) -> str:
 
 def agent_status_vi(status: str) -> str:
     return AGENT_STATUS_VI.get(status, status)
+
+
+def reject_reason_vi(reason: str) -> str:
+    """Why a cluster refused a command, in Vietnamese; an unknown code is not shown raw."""
+    return REJECT_REASON_VI.get(reason, "vì lý do an toàn")

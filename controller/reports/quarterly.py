@@ -155,6 +155,7 @@ def broadcast_log(
             BroadcastLogEntry(
                 play_id=play.id,
                 agent_id=agent.id,
+                agent_name=agent.name,
                 commune_name=commune_name,
                 village_name=village_name,
                 bulletin_id=bulletin.id,

@@ -1,7 +1,9 @@
 """Planned against confirmed broadcasts for any period, grouped per commune, per topic or per cluster.
 
 Confirmed means the agent sent a `finished` confirmation; minutes are what the agents say they played.
-The plan (non-cancelled plays) is shown only beside them, as the denominator of the completion rate.
+The plan (non-cancelled plays) is shown only beside them, as the denominator of the completion rate. Given
+`now`, the plan counts plays due up to now; later ones are `upcoming_plays`, apart, so the rate does not fall
+as the day goes on. A play stopped on purpose (stop-all, a stopped emergency) is neither planned nor missed.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from controller.db.models import Agent, Bulletin, Commune, Play, PlayEvent, Topic, Village
+from controller.db.models import Agent, Bulletin, Commune, Emergency, Play, PlayEvent, Topic, Village
 from controller.db.status import PlayStatus
 from controller.reports.periods import Period, PeriodKind
 from controller.topics import topic_name
@@ -45,7 +47,11 @@ class SummaryRow(BaseModel):
     commune_id: int | None = None
     commune_name: str | None = None
     village_name: str | None = None
+    code: str | None = None
+    """The commune's code, on commune rows."""
     planned_plays: int
+    upcoming_plays: int = 0
+    """Plays of the period still to come (after `now`), not counted in `planned_plays`."""
     confirmed_plays: int
     confirmed_minutes: float
     bulletins_broadcast: int
@@ -86,6 +92,7 @@ def summarize(
     visible_communes: Collection[int] | None = None,
     commune_id: int | None = None,
     agent_id: str | None = None,
+    now: datetime | None = None,
 ) -> ReportSummary:
     """The report for `period`, limited to `visible_communes` (None: all) and optionally one commune or cluster.
 
@@ -94,11 +101,22 @@ def summarize(
     """
     start, end = period.bounds(ZoneInfo(timezone))
     finished = and_(PlayEvent.play_id == Play.id, PlayEvent.event == Event.FINISHED)
+    stopped_emergencies = select(Emergency.id).where(Emergency.stopped_at.is_not(None))
+    stopped = or_(
+        and_(Play.status == PlayStatus.SKIPPED, func.coalesce(Play.reason, "").like("stopped%")),
+        and_(
+            Play.emergency_id.is_not(None),
+            Play.emergency_id.in_(stopped_emergencies),
+            Play.status != PlayStatus.FINISHED,
+        ),
+    )
     scope: list[ColumnElement[bool]] = [
         Play.starts_at >= start,
         Play.starts_at < end,
         Play.status != PlayStatus.CANCELLED,
+        ~stopped,
     ]
+    due = Play.starts_at <= now if now is not None else true()
     if visible_communes is not None:
         scope.append(Agent.commune_id.in_(list(visible_communes)))
     if commune_id is not None:
@@ -106,7 +124,8 @@ def summarize(
     if agent_id is not None:
         scope.append(Agent.id == agent_id)
     figures = (
-        func.count(Play.id),
+        func.count(case((due, Play.id))),
+        func.count(case((~due, Play.id))),
         func.count(PlayEvent.id),
         func.coalesce(func.sum(PlayEvent.duration_played_s), 0.0),
         func.count(func.distinct(case((PlayEvent.id.is_not(None), Play.bulletin_id)))),
@@ -165,7 +184,14 @@ def _rows(
         if commune_id is not None:
             communes = communes.where(Commune.id == commune_id)
         return [
-            _row(str(c.id), c.name, *counted.get(c.id, (0, 0, 0.0, 0)), commune_id=c.id, commune_name=c.name)
+            _row(
+                str(c.id),
+                c.name,
+                *counted.get(c.id, (0, 0, 0, 0.0, 0)),
+                commune_id=c.id,
+                commune_name=c.name,
+                code=c.code,
+            )
             for c in session.scalars(communes)
         ]
 
@@ -187,7 +213,7 @@ def _rows(
         _row(
             a.id,
             a.name or a.id,
-            *counted_agents.get(a.id, (0, 0, 0.0, 0)),
+            *counted_agents.get(a.id, (0, 0, 0, 0.0, 0)),
             commune_id=a.commune_id,
             commune_name=commune_name,
             village_name=village_name,
@@ -200,6 +226,7 @@ def _row(
     key: str,
     label: str,
     planned: int,
+    upcoming: int,
     confirmed: int,
     seconds: float | None,
     bulletins: int,
@@ -207,8 +234,11 @@ def _row(
     commune_id: int | None = None,
     commune_name: str | None = None,
     village_name: str | None = None,
+    code: str | None = None,
 ) -> SummaryRow:
     return SummaryRow(
+        code=code,
+        upcoming_plays=upcoming,
         key=key,
         label=label,
         commune_id=commune_id,

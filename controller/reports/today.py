@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from controller.db.models import Agent, Bulletin, Play, Programme, Schedule, SecurityEventRecord, Slot
 from controller.db.status import PlayStatus
-from controller.reports.labels import CLOCK_SKEW_LIMIT_S, DONE, MISSED
+from controller.reports.labels import CLOCK_SKEW_LIMIT_S, DONE, MISSED, reject_reason_vi
 
 ALERTS_PER_KIND = 20
 SECURITY_WINDOW = timedelta(hours=24)
@@ -43,12 +43,31 @@ class SlotPlan:
 
 @dataclass(frozen=True)
 class Alert:
-    """Something the officer should look at. `kind`: missed, offline, clock or security."""
+    """Something the officer should look at. `kind`: missed, offline, clock or security.
+
+    One event over many clusters is one alert: `clusters` names them (a single cluster is in the message).
+    """
 
     kind: str
     message_vi: str
     agent_id: str | None = None
     at: datetime | None = None
+    clusters: tuple[str, ...] = ()
+
+
+NAMES_SHOWN = 8
+
+
+def cluster_vi(name: str) -> str:
+    """A cluster as a sentence names it: "Cụm loa Ngã ba chợ", but "Cụm 4 Thôn Hai" as it is."""
+    return name if name.casefold().startswith("cụm") else f"Cụm loa {name}"
+
+
+def _grouped(kind: str, names: list[str], what: str, at: datetime | None) -> Alert:
+    """One alert for an event over several clusters, by name: "12 cụm loa đã từ chối lệnh vì giờ yên tĩnh"."""
+    if len(names) == 1:
+        return Alert(kind, f"{cluster_vi(names[0])} {what}.", None, at)
+    return Alert(kind, f"{len(names)} cụm loa {what}.", None, at, tuple(names))
 
 
 @dataclass
@@ -102,7 +121,10 @@ def today_overview(  # noqa: C901 - one pass over today's plays, counted by stat
     items: dict[tuple[str, str, datetime], SlotItem] = {}
     totals: Counter[str] = Counter()
     alerts: list[Alert] = []
+    missed_by: dict[tuple[str, datetime], list[str]] = {}
     for play, title, slot_name, _slot_start, booking_slot in session.execute(stmt):
+        if play.status == PlayStatus.SKIPPED and (play.reason or "").startswith("stopped"):
+            continue  # stopped on purpose (stop-all, the cluster's stop button): not a missed play
         name = slot_name or booking_slot or ("Khẩn cấp" if play.emergency_id else "Ngoài khung giờ")
         plan = slots.setdefault(name, SlotPlan(name, play.starts_at))
         key = (name, play.bulletin_id, play.starts_at)
@@ -115,18 +137,23 @@ def today_overview(  # noqa: C901 - one pass over today's plays, counted by stat
         setattr(item, group, getattr(item, group) + 1)
         totals[group] += 1
         if group == "missed":
-            alerts.append(
-                Alert("missed", f"Cụm loa {play.agent_id} không phát “{title}”.", play.agent_id, play.starts_at)
-            )
+            missed_by.setdefault((title, play.starts_at), []).append(play.agent_id)
 
     agents = list(session.scalars(select(Agent).where(*where_agent).order_by(Agent.id)))
+    names = {a.id: a.name or a.id for a in agents}
+    for (title, starts_at), agent_ids in missed_by.items():
+        alerts.append(_grouped("missed", [names.get(i, i) for i in agent_ids], f"không phát “{title}”", starts_at))
     offline = [a for a in agents if a.status != "online"]
-    for a in offline:
+    if len(offline) == 1:
+        a = offline[0]
         seen = f"lần cuối {a.last_seen_at.astimezone(tz):%H:%M %d/%m}" if a.last_seen_at else "chưa từng kết nối"
-        alerts.append(Alert("offline", f"Cụm loa {a.name or a.id} mất kết nối ({seen}).", a.id, a.last_seen_at))
+        alerts.append(Alert("offline", f"{cluster_vi(names[a.id])} mất kết nối ({seen}).", a.id, a.last_seen_at))
+    elif offline:
+        last = max((a.last_seen_at for a in offline if a.last_seen_at), default=None)
+        alerts.append(_grouped("offline", [names[a.id] for a in offline], "mất kết nối", last))
     for a in agents:
         if a.clock_offset_s is not None and abs(a.clock_offset_s) > CLOCK_SKEW_LIMIT_S:
-            alerts.append(Alert("clock", f"Đồng hồ cụm loa {a.name or a.id} lệch {a.clock_offset_s:+.1f} giây.", a.id))
+            alerts.append(Alert("clock", f"Đồng hồ cụm loa {names[a.id]} lệch {a.clock_offset_s:+.1f} giây.", a.id))
     ids = [a.id for a in agents]
     if ids:
         events = session.scalars(
@@ -134,10 +161,12 @@ def today_overview(  # noqa: C901 - one pass over today's plays, counted by stat
             .where(SecurityEventRecord.agent_id.in_(ids), SecurityEventRecord.at >= now - SECURITY_WINDOW)
             .order_by(SecurityEventRecord.at.desc())
         )
-        for ev in events:
-            alerts.append(
-                Alert("security", f"Cụm loa {ev.agent_id} đã từ chối một lệnh ({ev.reason}).", ev.agent_id, ev.at)
-            )
+        refused: dict[str, tuple[dict[str, None], datetime]] = {}
+        for ev in events:  # newest first: one alert per reason, dated by its latest refusal
+            who, _ = refused.setdefault(ev.reason, ({}, ev.at))
+            who[names.get(ev.agent_id, ev.agent_id)] = None
+        for reason, (who, at) in refused.items():
+            alerts.append(_grouped("security", list(who), f"đã từ chối lệnh {reject_reason_vi(reason)}", at))
     counts = Counter(alert.kind for alert in alerts)
     shown: list[Alert] = []
     per_kind: Counter[str] = Counter()

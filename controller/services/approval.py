@@ -72,7 +72,7 @@ def submit(
     row.duration_override = reason if problem else ""
     row.status = BulletinStatus.SUBMITTED.value
     row.review_comment = ""
-    detail = f"duration override: {reason}" if problem else ""
+    detail = f"lý do thời lượng ngoài 3–5 phút: {reason}" if problem else ""  # shown in the history
     audit.record(session, actor, "submit", "bulletin", row.id, commune_id=row.commune_id, detail=detail)
     return row
 

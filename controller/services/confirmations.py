@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from controller.db.models import Agent, Play, PlayEvent, SecurityEventRecord
-from controller.db.status import PlayStatus
+from controller.db.status import OFF_AIR, PlayStatus
 from protocol.codec import encode
 from protocol.messages import (
     AgentMessage,
@@ -117,7 +117,9 @@ def _apply_telemetry(session: Session, msg: Telemetry, now: datetime, result: In
         return  # an old message: its offset would be stale
     agent.clock_offset_s = round((msg.at - now).total_seconds(), 3)
     agent.volume = msg.volume
-    agent.current_play_id = msg.current_play_id
+    current = session.get(Play, msg.current_play_id) if msg.current_play_id else None
+    # Telemetry sent just before a play ended may arrive after its confirmation: an ended play is not on air.
+    agent.current_play_id = current.id if current is not None and current.status not in OFF_AIR else None
     agent.telemetry = encode(msg, check=False).decode()  # decoded, so valid, a moment ago
     result.stored += 1
 
@@ -173,6 +175,25 @@ def _store_confirmations(
     result.duplicates += len(rows) - len(inserted)
     for play_id, event in inserted:
         _advance(plays[play_id], by_key[(play_id, event)])
+    _on_air(session, sorted((by_key[key] for key in inserted), key=lambda c: c.at))
+
+
+_ENDED = frozenset({Event.FINISHED, Event.FAILED, Event.SKIPPED})
+
+
+def _on_air(session: Session, confirmations: list[Confirmation]) -> None:
+    """What each cluster plays now, from its confirmations (telemetry alone would lag by its period):
+    a start puts the play on air, and its end, failure or preemption takes it off."""
+    for c in confirmations:
+        if c.event is not Event.STARTED and c.event not in _ENDED:
+            continue
+        agent = session.get(Agent, c.agent_id)
+        if agent is None:
+            continue
+        if c.event is Event.STARTED:
+            agent.current_play_id = c.play_id
+        elif agent.current_play_id == c.play_id:
+            agent.current_play_id = None
 
 
 def _advance(play: Play, c: Confirmation) -> None:

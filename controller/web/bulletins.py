@@ -24,6 +24,7 @@ from controller.services.access import Actor
 from controller.services.bulletin_actions import MAX_UPLOAD_BYTES, topics_for
 from controller.services.users import Role
 from controller.text.pinned import normalize_pinned, rewrites
+from controller.web import journey
 from controller.web.render import WebRoute, redirect, render
 from controller.web.security import CsrfChecked, WebActor, page_scope
 from protocol.messages import Priority
@@ -241,7 +242,8 @@ def _detail(request: Request, actor: Actor, session: SessionDep, controller: Con
         can_submit=editable and row.status in ("draft", "rejected") and asset is not None,
         can_review=actor.role in (Role.LEADER, Role.ADMIN) and row.status == BulletinStatus.SUBMITTED.value,
         out_of_window=out_of_window,
-        window_text=window.problem(asset.duration_s) if asset else None,
+        steps=journey.steps(session, row),
+        window_text=window.problem(asset.duration_s) if out_of_window and asset else None,
     )
 
 

@@ -6,6 +6,8 @@ from fastapi import APIRouter, Request, Response
 
 from controller.deps import ControllerDep, SessionDep
 from controller.reports.today import today_overview
+from controller.services.users import Role
+from controller.web import journey
 from controller.web.render import WebRoute, render
 from controller.web.security import WebActor, page_scope
 
@@ -31,9 +33,12 @@ def dashboard(
         visible_communes=scope.visible,
         commune_id=scope.commune_id,
     )
+    waiting = journey.waiting_for_approval(session, [scope.commune_id] if scope.commune_id else scope.visible)
     return render(
         request,
         "dashboard.html",
+        waiting=waiting if actor.role in (Role.LEADER, Role.ADMIN, Role.OFFICER) else [],
+        is_leader=actor.role in (Role.LEADER, Role.ADMIN),
         actor=actor,
         scope=scope,
         overview=overview,

@@ -14,6 +14,7 @@ from controller.deps import ContextDep, SessionDep
 from controller.schemas import EmergencyRequest, InterruptPolicyName, StopAllRequest, Target
 from controller.services import emergency, geo
 from controller.services.bulletins import list_bulletins
+from controller.web.names import agent_names, bulletin_titles
 from controller.web.render import WebRoute, redirect, render
 from controller.web.security import CsrfChecked, WebActor, page_scope
 from protocol.messages import Priority
@@ -32,11 +33,13 @@ def emergency_page(request: Request, actor: WebActor, session: SessionDep, commu
     if cid is not None:
         approved = list_bulletins(session, status="approved", commune_ids=[cid])
         villages, agents = geo.commune_places(session, cid)
+        recent = list(emergency.list_emergencies(session, [cid]))[:10]
         context.update(
             bulletins=sorted(approved, key=lambda b: (b.priority != Priority.EMERGENCY.value, b.title)),
             villages=villages,
             agents=agents,
-            recent=list(emergency.list_emergencies(session, [cid]))[:10],
+            recent=recent,
+            titles=bulletin_titles(session, (e.bulletin_id for e in recent)),
             form=None,
             can_write=actor.can_edit,
         )
@@ -71,7 +74,15 @@ def emergency_preview(
     data = _request(commune_id, bulletin_id, village_ids, agent_ids, interrupted)
     preview = emergency.preview(ctx, data, actor)
     scope = page_scope(session, actor, commune_id, write=True)
-    return render(request, "emergency_confirm.html", actor=actor, scope=scope, data=data, preview=preview)
+    return render(
+        request,
+        "emergency_confirm.html",
+        actor=actor,
+        scope=scope,
+        data=data,
+        preview=preview,
+        names=agent_names(session, preview.clusters),
+    )
 
 
 @router.post("/emergency/start")

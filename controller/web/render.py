@@ -6,10 +6,10 @@ import functools
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException, Request, Response
@@ -24,12 +24,14 @@ from controller.reports.labels import agent_status_vi, play_status_vi
 from controller.services.access import Actor
 from controller.services.users import Role
 from controller.topics import topic_name
-from controller.web.security import LoginRequired, csrf_token
+from controller.web.security import FormExpired, LoginRequired, csrf_token
 
 log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
 FLASH = "flash"
+LIVE_HEADER = "x-loa-live"
+"""Sent by static/live.js when it fetches a page again to refresh its live parts."""
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
@@ -48,12 +50,13 @@ class NavItem:
 _ALL = frozenset(Role)
 _COMMUNE = frozenset({Role.ADMIN, Role.OFFICER, Role.LEADER})
 
+# The first four are the phone's bottom bar; the rest sit behind "Thêm".
 NAV: tuple[NavItem, ...] = (
     NavItem("/", "Tổng quan", _ALL),
     NavItem("/bulletins", "Bản tin", _COMMUNE),
     NavItem("/schedule", "Lịch phát", _COMMUNE),
-    NavItem("/clusters", "Cụm loa", _ALL),
     NavItem("/emergency", "Khẩn cấp", _COMMUNE),
+    NavItem("/clusters", "Cụm loa", _ALL),
     NavItem("/log", "Nhật ký phát", _ALL),
     NavItem("/reports", "Báo cáo", _ALL),
     NavItem("/questions", "Hỏi đáp", _COMMUNE),
@@ -96,7 +99,7 @@ def _number(value: float | int | None, digits: int = 0) -> str:
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "—"
-    total = round(seconds)
+    total = int(seconds)  # whole seconds elapsed, as audio players count, so page and player agree
     return f"{total // 60}:{total % 60:02d}"
 
 
@@ -123,7 +126,7 @@ def environment() -> Environment:
         agent_status=agent_status_vi,
         topic_name=topic_name,
     )
-    env.globals.update(query=_query)
+    env.globals.update(query=_query, one_day=timedelta(days=1))
     return env
 
 
@@ -137,7 +140,7 @@ def render(
 ) -> HTMLResponse:
     """A full page: the layout with role-aware navigation, this session's CSRF token and the local time zone."""
     controller = request.app.state.controller
-    if "flash" not in context:
+    if "flash" not in context and LIVE_HEADER not in request.headers:  # a live refresh leaves the flash alone
         flash = request.session.pop(FLASH, None)
         if isinstance(flash, list) and len(flash) == 2:
             context["flash"], context["flash_kind"] = flash
@@ -185,6 +188,18 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     )
 
 
+FORM_INVALID_VI = "Còn trường bắt buộc chưa điền hoặc chưa hợp lệ. Nội dung bạn vừa nhập đã được điền lại."
+FORM_EXPIRED_VI = "Biểu mẫu đã hết hạn. Nội dung bạn vừa nhập đã được điền lại; hãy kiểm tra rồi bấm gửi lại."
+
+
+def _same_site_referer(request: Request) -> str | None:
+    """The page the form was on, if it is on this site (path and query only), else None."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/"):
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")
+
+
 class WebRoute(APIRoute):
     """A page route: no login redirects to /login, and errors become an HTML page in Vietnamese."""
 
@@ -194,6 +209,12 @@ class WebRoute(APIRoute):
         async def handler(request: Request) -> Response:
             try:
                 return await original(request)
+            except FormExpired as exc:
+                back = _same_site_referer(request)
+                if back is None:
+                    return error_page(request, exc.status_code, exc.message_vi)
+                request.session[FLASH] = [FORM_EXPIRED_VI, "error restore"]
+                return RedirectResponse(back, status_code=303)
             except LoginRequired:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
@@ -203,6 +224,10 @@ class WebRoute(APIRoute):
                 return error_page(request, exc.status_code, exc.message_vi)
             except RequestValidationError as exc:
                 log.info("invalid form on %s: %s", request.url.path, exc.errors())
+                back = _same_site_referer(request) if request.method == "POST" else None
+                if back is not None:  # back to the form, filled in again by static/forms.js
+                    request.session[FLASH] = [FORM_INVALID_VI, "error restore"]
+                    return RedirectResponse(back, status_code=303)
                 return error_page(request, 422, "Dữ liệu nhập chưa hợp lệ. Hãy kiểm tra lại các trường.")
             except HTTPException as exc:
                 return error_page(request, exc.status_code, str(exc.detail))

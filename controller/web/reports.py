@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response
@@ -56,6 +56,7 @@ def build_view(
     period: Period,
     commune_id: int | None,
     agent_id: str | None,
+    now: datetime | None = None,
 ) -> ReportView:
     agent: Agent | None = None
     if agent_id:
@@ -72,6 +73,7 @@ def build_view(
             visible_communes=scope.visible,
             commune_id=scope.commune_id,
             agent_id=agent.id if agent else None,
+            now=now,
         )
 
     main = table(Dimension.CLUSTER if scope.commune is not None else Dimension.COMMUNE)
@@ -90,7 +92,7 @@ def _view(
 ) -> ReportView:
     tz = controller.settings.timezone
     period = period_or_current(kind, year, index, controller.clock.now(), ZoneInfo(tz))
-    return build_view(session, actor, tz, period, commune_id, agent_id)
+    return build_view(session, actor, tz, period, commune_id, agent_id, controller.clock.now())
 
 
 @router.get("/reports")

@@ -29,6 +29,7 @@ from controller.services.bulletins import list_bulletins
 from controller.services.programmes import ProgrammeRejected
 from controller.web.render import WebRoute, redirect, render
 from controller.web.security import CsrfChecked, Scope, WebActor, page_scope
+from controller.web.vn_dates import format_date, format_dates, parse_date, parse_dates
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ RECURRENCES = {
     RecurrenceKind.DAILY.value: "Hằng ngày",
     RecurrenceKind.WEEKDAYS.value: "Thứ Hai đến Thứ Sáu",
     RecurrenceKind.DAYS.value: "Các ngày chọn trong tuần",
+    RecurrenceKind.DATES.value: "Chỉ những ngày liệt kê",
 }
 
 
@@ -70,6 +72,10 @@ class ProgrammeForm:
     village_ids: list[int] = field(default_factory=list)
     agent_ids: list[str] = field(default_factory=list)
     acknowledged: list[str] = field(default_factory=list)
+    dates: str = ""
+    """For the `dates` kind: the listed dates, as typed (ngày/tháng/năm)."""
+    except_dates: str = ""
+    """Days off whatever the pattern says, as typed."""
 
     @classmethod
     def of(cls, row: Programme) -> ProgrammeForm:
@@ -82,10 +88,12 @@ class ProgrammeForm:
             bulletin_ids=list(public.bulletin_ids),
             recurrence=r.kind.value,
             weekdays=list(r.weekdays),
-            start_date=r.start_date.isoformat() if r.start_date else "",
-            end_date=r.end_date.isoformat() if r.end_date else "",
+            start_date=format_date(r.start_date),
+            end_date=format_date(r.end_date),
             village_ids=list(public.target.village_ids),
             agent_ids=list(public.target.agent_ids),
+            dates=format_dates(r.dates),
+            except_dates=format_dates(r.except_dates),
         )
 
     def schema(self, commune_id: int) -> ProgrammeCreate:
@@ -97,8 +105,10 @@ class ProgrammeForm:
             recurrence = Recurrence(
                 kind=RecurrenceKind(self.recurrence),
                 weekdays=tuple(self.weekdays) if self.recurrence == RecurrenceKind.DAYS.value else (),
-                start_date=date.fromisoformat(self.start_date) if self.start_date else None,
-                end_date=date.fromisoformat(self.end_date) if self.end_date else None,
+                dates=parse_dates(self.dates) if self.recurrence == RecurrenceKind.DATES.value else (),
+                start_date=parse_date(self.start_date),
+                end_date=parse_date(self.end_date),
+                except_dates=parse_dates(self.except_dates),
             )
             return ProgrammeCreate(
                 commune_id=commune_id,
@@ -109,6 +119,8 @@ class ProgrammeForm:
                 target=Target(village_ids=self.village_ids, agent_ids=self.agent_ids),
                 acknowledged=self.acknowledged,
             )
+        except InvalidInput:
+            raise  # a date typed wrong: its own message says which
         except (ValidationError, ValueError) as exc:
             raise InvalidInput(f"bad programme form: {exc}", "Hãy kiểm tra lại tên, ngày và lặp lại.") from None
 
@@ -225,6 +237,8 @@ def programme_save(
     village_ids: Annotated[list[int] | None, Form()] = None,
     agent_ids: Annotated[list[str] | None, Form()] = None,
     acknowledged: Annotated[list[str] | None, Form()] = None,
+    dates: Annotated[str, Form()] = "",
+    except_dates: Annotated[str, Form()] = "",
 ) -> Response:
     """`action=check` shows conflicts, refusals and warnings without saving; `action=save` saves."""
     form = ProgrammeForm(
@@ -239,6 +253,8 @@ def programme_save(
         village_ids or [],
         agent_ids or [],
         acknowledged or [],
+        dates,
+        except_dates,
     )
     now = controller.clock.now()
     with controller.session_factory() as session:

@@ -43,10 +43,15 @@ def check_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> Non
     expected = request.session.get(SESSION_CSRF)
     if not isinstance(expected, str) or not expected or not hmac.compare_digest(expected, csrf_token):
         log.warning("CSRF token mismatch on %s %s", request.method, request.url.path)
-        raise Forbidden(
+        raise FormExpired(
             "CSRF token missing or wrong",
             "Biểu mẫu đã hết hạn hoặc không hợp lệ. Hãy tải lại trang rồi thử lại.",
         )
+
+
+class FormExpired(Forbidden):
+    """The form's token does not match the session's (an old tab, a new login): the page sends the browser
+    back to the form, where static/forms.js fills in what was typed, with a fresh token."""
 
 
 CsrfChecked = Annotated[None, Depends(check_csrf)]

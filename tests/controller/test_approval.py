@@ -174,7 +174,7 @@ def test_audio_outside_three_to_five_minutes_needs_a_reason(
     with session_factory() as s:
         row = s.get_one(Bulletin, bid)
         assert (row.status, row.duration_override) == ("submitted", "Thông báo ngắn về lịch họp dân.")
-        assert "duration override" in audit.trail(s, "bulletin", bid)[-1].detail
+        assert "lý do thời lượng ngoài 3–5 phút" in audit.trail(s, "bulletin", bid)[-1].detail
 
 
 def test_the_window_is_configurable_and_emergencies_are_exempt(

@@ -12,10 +12,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session, sessionmaker
 
-from controller.db.models import AudioAsset, Bulletin, Play, PlayEvent
+from controller.db.models import AudioAsset, Bulletin, Emergency, Play, PlayEvent
 from controller.db.session import transaction
 from controller.errors import InvalidInput
-from controller.reports.export import summary_csv, summary_xlsx
+from controller.reports.export import content_disposition, summary_csv, summary_file_name, summary_xlsx
 from controller.reports.periods import Period, PeriodKind, period_or_current
 from controller.reports.quarterly import broadcast_log, quarterly_report
 from controller.reports.summary import Dimension, summarize
@@ -208,13 +208,60 @@ def test_csv_and_xlsx_carry_the_same_figures(session_factory: sessionmaker[Sessi
     rows = list(csv.reader(io.StringIO(summary_csv(report).lstrip("\ufeff"))))
     assert rows[1][:2] == ["Mã", "Cụm loa"]
     assert rows[2][0] == "cum-0" and rows[2][4:6] == ["2", "2"]
-    assert rows[-1][0] == "total" and rows[-1][5] == "4"
+    assert rows[-1][:2] == ["", "Tổng cộng"] and rows[-1][5] == "4"
 
     sheet = load_workbook(io.BytesIO(summary_xlsx(report))).active
+    assert sheet.title == "Theo cụm loa"
     values = [list(r) for r in sheet.iter_rows(values_only=True)]
     header = values.index(["Mã", "Cụm loa", "Xã/phường", "Thôn/tổ", *values[3][4:]])
     body = values[header + 1 :]
-    assert [r[0] for r in body] == [r.key for r in report.rows] + ["total"]
+    assert [r[0] for r in body] == [r.key for r in report.rows] + [None]  # the total row has no code
+    assert body[-1][1] == "Tổng cộng"
     assert body[0][5] == 2 and isinstance(body[0][5], int)
     assert body[-1][5] == report.total.confirmed_plays
     assert body[-1][6] == pytest.approx(report.total.confirmed_minutes)
+
+
+def test_the_plan_counts_plays_due_by_now_and_shows_later_ones_apart(
+    session_factory: sessionmaker[Session], history: Seed
+) -> None:
+    with session_factory() as s:
+        # The morning after MAY: the day-1 plays are due, the day-3 one is still to come.
+        report = summarize(s, Period.quarter(2026, 2), TZ, Dimension.COMMUNE, now=MAY + timedelta(days=1, hours=1))
+    first = report.rows[0]
+    assert (first.planned_plays, first.upcoming_plays, first.confirmed_plays) == (6, 1, 4)
+    assert first.completion_rate == pytest.approx(66.7)
+    assert first.code == "x1"
+
+
+def test_a_stopped_emergency_is_not_a_missed_play(session_factory: sessionmaker[Session], history: Seed) -> None:
+    with transaction(session_factory) as s:
+        emergency = Emergency(
+            commune_id=history.commune_id,
+            bulletin_id=history.bulletin_id,
+            target="{}",
+            created_by="canbo",
+            created_at=MAY,
+            stopped_at=MAY + timedelta(minutes=1),
+            stopped_by="canbo",
+        )
+        s.add(emergency)
+        s.flush()
+        for agent_id in history.agent_ids[:2]:
+            play_id = add_play(s, history, agent_id, MAY, status="downloaded")
+            s.get_one(Play, play_id).emergency_id = emergency.id
+        stopped = add_play(s, history, history.agent_ids[2], MAY, status="skipped")
+        s.get_one(Play, stopped).reason = "stopped"
+    with session_factory() as s:
+        report = summarize(s, Period.quarter(2026, 2), TZ, Dimension.COMMUNE)
+    assert (report.rows[0].planned_plays, report.rows[0].confirmed_plays) == (7, 4)  # as before the emergency
+
+
+def test_export_file_names_are_vietnamese(session_factory: sessionmaker[Session], history: Seed) -> None:
+    with session_factory() as s:
+        report = summarize(s, Period.quarter(2026, 2), TZ, Dimension.CLUSTER, commune_id=history.commune_id)
+    name = summary_file_name(report, "xlsx")
+    assert name == "Báo cáo Quý II năm 2026 - Xã Trung Lộc - theo cụm loa.xlsx"
+    header = content_disposition(name)
+    assert 'filename="Bao cao Quy II nam 2026 - Xa Trung Loc - theo cum loa.xlsx"' in header
+    assert "filename*=UTF-8''B%C3%A1o%20c%C3%A1o" in header

@@ -165,6 +165,16 @@ def login(page: Page, site: Site, who: str) -> None:
     assert "/login" not in page.url, page.content()
 
 
+def nav_to(page: Page, label: str) -> None:
+    """Follow a main navigation link; on a phone the last ones sit behind “Thêm” in the bottom bar."""
+    nav = page.get_by_role("navigation", name="Điều hướng chính")
+    link = nav.get_by_role("link", name=label, exact=True)
+    if not link.is_visible():
+        nav.get_by_text("Thêm", exact=True).click()
+    link.click()
+    page.wait_for_load_state()
+
+
 def screenshot(page: Page, name: str) -> list[Path]:
     """Save the page at phone and desktop widths under ci-artifacts/screenshots/, and return the files."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -48,7 +48,10 @@ def test_dashboard_shows_today_and_its_alerts(page: Page, site: Site, history: d
     expect(page.get_by_role("table").first).to_contain_text("Phòng chống lừa đảo qua mạng")
     # An officer's navigation offers the commune's work, and nothing of another commune.
     nav = page.get_by_role("navigation", name="Điều hướng chính")
-    for item in ("Tổng quan", "Bản tin", "Lịch phát", "Cụm loa", "Khẩn cấp", "Nhật ký phát", "Báo cáo"):
+    for item in ("Tổng quan", "Bản tin", "Lịch phát", "Khẩn cấp"):
+        expect(nav.get_by_role("link", name=item)).to_be_visible()
+    nav.get_by_text("Thêm", exact=True).click()  # the phone's bottom bar keeps the rest behind "Thêm"
+    for item in ("Cụm loa", "Nhật ký phát", "Báo cáo"):
         expect(nav.get_by_role("link", name=item)).to_be_visible()
     expect(page.locator("#scope-commune")).to_have_count(0)
     screenshot(page, "dashboard")
@@ -96,17 +99,19 @@ def test_reports_drill_down_and_the_xlsx_equals_the_api(page: Page, site: Site, 
 
     with page.expect_download() as info:
         page.get_by_test_id("xlsx-main").click()
-    assert info.value.suggested_filename.endswith(".xlsx")
+    assert info.value.suggested_filename.startswith("Báo cáo Quý")  # a Vietnamese file name
+    assert info.value.suggested_filename.endswith(" - Toàn tỉnh - theo xã-phường.xlsx")
     sheet = load_workbook(io.BytesIO(info.value.path().read_bytes())).active
     cells = [list(r) for r in sheet.iter_rows(values_only=True)]
     header = next(i for i, r in enumerate(cells) if r[0] == "Mã")
-    by_key = {str(r[0]): r for r in cells[header + 1 :]}
+    by_label = {str(r[1]): r for r in cells[header + 1 :]}
     with site.api("tinh") as api:
         params = page.get_by_test_id("xlsx-main").get_attribute("href") or ""
         summary = api.get("/api/reports/summary?" + params.split("?", 1)[1]).json()
     assert summary["group_by"] == "commune"
     for row in [*summary["rows"], summary["total"]]:
-        xl = by_key[row["key"]]
+        xl = by_label[row["label"]]
+        assert xl[0] == (row["code"] or None)  # communes by their code; the total row has none
         assert list(xl[2:7]) == [
             row["planned_plays"],
             row["confirmed_plays"],
@@ -128,6 +133,9 @@ def test_reports_drill_down_and_the_xlsx_equals_the_api(page: Page, site: Site, 
     page.get_by_role("link", name="Bản in (mẫu báo cáo)").click()
     expect(page.get_by_test_id("print-scope")).to_have_text("Xã An Bình")
     expect(page.get_by_test_id("print-confirmed")).to_have_text("3")
+    expect(page.get_by_test_id("print-range")).to_have_text(
+        re.compile(r"^từ ngày \d\d/\d\d/\d{4} đến ngày \d\d/\d\d/\d{4}$")
+    )
     expect(page.get_by_text("Thủ trưởng đơn vị")).to_be_visible()
     screenshot(page, "report-print")
 

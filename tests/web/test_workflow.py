@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from controller.db.models import Agent, Play, PlayEvent
 from simulator.fleet import Fleet, FleetSpec
 from simulator.local import quiet_hours_away_from_now
-from tests.web.conftest import Site, login, screenshot
+from tests.web.conftest import Site, login, nav_to, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -102,6 +102,8 @@ def test_officer_to_leader_to_agents_to_report(browser: Browser, site: Site, fle
 
         book_and_play(page, site)
         dashboard_and_report_show_the_confirmations(page, site)
+        page.goto(bulletin_url)  # every step done, played last
+        expect(page.get_by_test_id("steps").locator(".step-done")).to_have_count(5)
         another_commune_cannot_see_it(browser, site, bulletin_url)
     finally:
         officer.close()
@@ -136,21 +138,31 @@ def write_and_submit(page: Page) -> str:
     page.get_by_label("Lý do vẫn phát dù thời lượng ngoài 3–5 phút").fill("Tin ngắn, cảnh báo khẩn về lừa đảo.")
     page.get_by_role("button", name="Gửi duyệt").click()
     expect(page.get_by_test_id("bulletin-status")).to_have_text("Chờ duyệt")
+    expect(page.get_by_test_id("steps").locator(".step-done")).to_have_text(["✓ Soạn thảo"])
     screenshot(page, "bulletin-submitted")
     return url
 
 
 def approve(page: Page, bulletin_url: str) -> None:
-    page.get_by_role("link", name="Bản tin").click()
-    waiting = page.get_by_role("region", name="Chờ lãnh đạo duyệt (1)")
-    expect(waiting).to_contain_text("Cảnh giác cuộc gọi giả danh công an")
-    waiting.get_by_role("link").click()
+    # The leader's dashboard, where the login lands, lists what waits for approval.
+    inbox = page.get_by_test_id("inbox")
+    expect(inbox).to_contain_text("Bản tin chờ anh/chị duyệt (1)")
+    expect(inbox).to_contain_text("có lý do kèm theo")
+    inbox.get_by_role("link", name="Cảnh giác cuộc gọi giả danh công an").click()
     assert page.url == bulletin_url
+    expect(page.get_by_test_id("steps").locator("[aria-current=step]")).to_have_text("2 Gửi duyệt")
+    # The leader reads the officer's reason for the short duration, and the length of the audio itself.
+    expect(page.get_by_test_id("duration-reason")).to_contain_text("Tin ngắn, cảnh báo khẩn về lừa đảo.")
+    expect(page.get_by_test_id("rendered-duration")).to_have_text(page.get_by_test_id("player-duration").inner_text())
     page.get_by_label("Ý kiến (không bắt buộc)").fill("Đồng ý phát.")
     screenshot(page, "bulletin-review")
     page.get_by_role("button", name="Duyệt", exact=True).click()
     expect(page.get_by_test_id("bulletin-status")).to_have_text("Đã duyệt")
     expect(page.get_by_test_id("review-comment")).to_contain_text("Đồng ý phát.")
+    expect(page.get_by_test_id("steps").locator("[aria-current=step]")).to_have_text("3 Đã duyệt")
+    # The bulletins page keeps its own list of waiting bulletins, now empty.
+    page.get_by_role("link", name="Bản tin", exact=True).click()
+    expect(page.get_by_role("region", name="Chờ lãnh đạo duyệt (1)")).to_have_count(0)
 
 
 def book_and_play(page: Page, site: Site) -> None:
@@ -164,6 +176,20 @@ def book_and_play(page: Page, site: Site) -> None:
     expect(page.get_by_role("status")).to_contain_text(f"trên {len(site.a.agent_ids)} cụm loa")
     expect(page.get_by_test_id("week")).to_contain_text("Cảnh giác cuộc gọi giả danh công an")
     screenshot(page, "schedule")
+
+    # The dashboard, left open, follows the agents' confirmations by itself: from waiting to played.
+    n = str(len(site.a.agent_ids))
+    nav_to(page, "Tổng quan")
+    page.evaluate("window.__sameDocument = true")
+    expect(page.get_by_test_id("plays-pending")).to_have_text(n)
+    expect(page.get_by_test_id("plays-done")).to_have_text("0")
+    expect(page.get_by_test_id("plays-done")).to_have_text(n, timeout=120_000)
+    expect(page.get_by_test_id("plays-pending")).to_have_text("0")
+    assert page.evaluate("window.__sameDocument === true"), "the dashboard was reloaded"
+    # Once every cluster has confirmed the end, none shows the bulletin on air any more.
+    page.goto("/clusters")
+    expect(page.get_by_test_id("on-air")).to_have_text(["—"] * len(site.a.agent_ids))
+    page.go_back()
 
     deadline = time.monotonic() + 120
     while finished_plays(site) < len(site.a.agent_ids):
@@ -186,7 +212,7 @@ def dashboard_and_report_show_the_confirmations(page: Page, site: Site) -> None:
     expect(page.locator("main")).to_contain_text("Cảnh giác cuộc gọi giả danh công an")
     screenshot(page, "dashboard-after-broadcast")
 
-    page.get_by_role("link", name="Báo cáo").click()
+    nav_to(page, "Báo cáo")
     expect(page.get_by_test_id("kpi-confirmed")).to_have_text(n)
     expect(page.get_by_test_id("report-topic").get_by_test_id("total-confirmed")).to_have_text(n)
     with site.api("canbo_a") as api:
@@ -194,7 +220,7 @@ def dashboard_and_report_show_the_confirmations(page: Page, site: Site) -> None:
         quarterly = api.get("/api/reports/quarterly", params={"year": now.year, "quarter": (now.month - 1) // 3 + 1})
     assert quarterly.json()["total_confirmed_plays"] == len(site.a.agent_ids)
 
-    page.get_by_role("link", name="Nhật ký phát").click()
+    nav_to(page, "Nhật ký phát")
     expect(page.locator("table.log tbody tr")).to_have_count(len(site.a.agent_ids))
     expect(page.locator("table.log")).not_to_contain_text("Chờ phát")
 

@@ -4,6 +4,7 @@
   var form = document.getElementById("editor");
   if (!form) return;
   var out = document.getElementById("estimate");
+  var inline = document.getElementById("estimate-inline");
   var spoken = document.getElementById("spoken");
   var problems = document.getElementById("problems");
   var pinsEl = document.getElementById("pinned-readings");
@@ -27,6 +28,10 @@
       if (!data || mine !== seq) return;
       out.textContent = mmss(data.estimated_s) + " phút";
       out.classList.toggle("out", data.problems.length > 0);
+      if (inline) {
+        inline.textContent = out.textContent + (data.problems.length ? " — " + data.problems[0] : "");
+        inline.classList.toggle("out", data.problems.length > 0);
+      }
       spoken.textContent = data.spoken_text;
       problems.textContent = "";
       data.problems.forEach(function (p) { var li = document.createElement("li"); li.className = "bad"; li.textContent = p; problems.appendChild(li); });
