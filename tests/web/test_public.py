@@ -23,7 +23,7 @@ from sqlalchemy import select
 from controller.db.models import AudioAsset, Bulletin, CitizenQuestion, Commune, Play, PlayEvent, ReachCount
 from controller.db.session import transaction
 from controller.public.qr import qr_svg
-from tests.web.conftest import Site, login, screenshot
+from tests.web.conftest import Site, login, nav_to, screenshot
 
 AXE_JS = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
 
@@ -200,7 +200,7 @@ def test_a_citizen_listens_reads_and_asks_and_the_officer_answers(
     try:
         o = officer.new_page()
         login(o, site, "canbo_a")
-        o.get_by_role("link", name="Hỏi đáp").click()
+        nav_to(o, "Hỏi đáp")
         card = o.get_by_test_id("question").filter(has_text="Bị lừa chuyển tiền")
         expect(card.get_by_text("<script>window.__pwned = 1</script>", exact=False)).to_be_visible()
         card.get_by_label("Câu trả lời", exact=True).fill("Báo ngay cho công an xã hoặc gọi 113.")
