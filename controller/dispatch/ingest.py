@@ -129,6 +129,7 @@ class Ingestor:
         self.totals.stored += result.stored
         self.totals.duplicates += result.duplicates
         self.totals.dropped += result.dropped
+        self.totals.refused += result.refused
         self.security_events.extend(result.security_events)
         if self._on_result:
             self._on_result(result)

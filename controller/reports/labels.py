@@ -20,6 +20,19 @@ DONE = frozenset({"finished"})
 PENDING = frozenset({"planned", "downloaded", "started", "held"})
 MISSED = frozenset({"missed", "failed", "skipped"})
 
+REPORT_REFUSALS_VI: dict[str, str] = {
+    "implausible": "số liệu không thể đúng",
+    "future-dated": "thời điểm ở tương lai",
+    "out-of-order": "sự kiện sai thứ tự",
+    "unsigned": "không có chữ ký",
+    "bad-signature": "chữ ký sai",
+    "sequence-gap": "thiếu xác nhận trong chuỗi",
+    "malformed": "dữ liệu hỏng",
+}
+"""Security events the controller records about an agent's report it refused (not the agent's own refusals)."""
+REFUSED_BY_CONTROLLER = "controller:"
+"""The `topic` prefix of those records: `controller:<kind of the refused report>`."""
+
 CLOCK_SKEW_LIMIT_S = 1.0
 """Beyond this, neighbouring clusters are audibly out of step (an echo)."""
 

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from controller.db.models import Agent, Bulletin, Play, Programme, Schedule, SecurityEventRecord, Slot
-from controller.reports.labels import CLOCK_SKEW_LIMIT_S, DONE, MISSED
+from controller.reports.labels import CLOCK_SKEW_LIMIT_S, DONE, MISSED, REFUSED_BY_CONTROLLER, REPORT_REFUSALS_VI
 
 ALERTS_PER_KIND = 20
 SECURITY_WINDOW = timedelta(hours=24)
@@ -134,9 +134,13 @@ def today_overview(  # noqa: C901 - one pass over today's plays, counted by stat
             .order_by(SecurityEventRecord.at.desc())
         )
         for ev in events:
-            alerts.append(
-                Alert("security", f"Cụm loa {ev.agent_id} đã từ chối một lệnh ({ev.reason}).", ev.agent_id, ev.at)
+            refused = REPORT_REFUSALS_VI.get(ev.reason)
+            text = (
+                f"Đã từ chối báo cáo của cụm loa {ev.agent_id} ({refused})."
+                if refused and ev.topic.startswith(REFUSED_BY_CONTROLLER)
+                else f"Cụm loa {ev.agent_id} đã từ chối một lệnh ({ev.reason})."
             )
+            alerts.append(Alert("security", text, ev.agent_id, ev.at))
     counts = Counter(alert.kind for alert in alerts)
     shown: list[Alert] = []
     per_kind: Counter[str] = Counter()

@@ -1,4 +1,8 @@
-"""Ingesting what agents send: play confirmations (idempotently), liveness and telemetry."""
+"""Ingesting what agents send: play confirmations (idempotently), liveness and telemetry.
+
+Nothing an agent says is taken on trust: a confirmation, state or telemetry whose instants or durations cannot
+be true (see `_implausible`) is refused, stored as a security event and never counted.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,10 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from controller.db.models import Agent, Play, PlayEvent, SecurityEventRecord
+from controller.reports.labels import REFUSED_BY_CONTROLLER
 from protocol.codec import encode
 from protocol.messages import (
     AgentMessage,
@@ -27,6 +32,14 @@ from protocol.messages import (
 
 log = logging.getLogger(__name__)
 
+CLOCK_TOLERANCE = timedelta(minutes=5)
+"""How far an agent's clock may run ahead of ours, and a play start before its booked instant."""
+DURATION_TOLERANCE_S = 5.0
+"""Seconds a play may report beyond its audio's length (player start-up), plus `DURATION_TOLERANCE_RATIO`."""
+DURATION_TOLERANCE_RATIO = 0.02
+SAME_CLOCK_SLACK = timedelta(seconds=2)
+
+
 _RANK = {"planned": 0, "downloaded": 1, "started": 2, "missed": 2.5, "finished": 3, "failed": 3, "skipped": 3}
 """A later event never moves a play back. `missed` is set by the controller at slot end; a confirmation that
 arrives later from an agent's outbox (finished, failed, skipped) still replaces it."""
@@ -40,6 +53,8 @@ class IngestResult:
     duplicates: int = 0
     dropped: int = 0
     security_events: list[SecurityEvent] = field(default_factory=list)
+    refused: int = 0
+    """Reports refused as implausible; each is also in `security_events` and stored as a security event."""
 
 
 def _insert(session: Session) -> Any:
@@ -57,11 +72,14 @@ def ingest(session: Session, batch: Sequence[tuple[str, AgentMessage]], now: dat
             log.warning("dropped %s from topic of %s claiming agent %s", msg.kind, topic_agent, msg.agent_id)
             result.dropped += 1
             continue
+        if msg.at > now + CLOCK_TOLERANCE:
+            _refuse(session, result, msg, now, "future-dated", f"{msg.kind} dated {msg.at.isoformat()}")
+            continue
         seen[msg.agent_id] = max(seen.get(msg.agent_id, msg.at), msg.at)
         if isinstance(msg, Confirmation):
             confirmations.append(msg)
         elif isinstance(msg, AgentState):
-            _apply_state(session, msg, result)
+            _apply_state(session, msg, now, result)
         elif isinstance(msg, SecurityEvent):
             log.warning("agent %s rejected a message on %s: %s %s", msg.agent_id, msg.topic, msg.reason, msg.detail)
             result.security_events.append(msg)
@@ -78,7 +96,68 @@ def ingest(session: Session, batch: Sequence[tuple[str, AgentMessage]], now: dat
     return result
 
 
-def _apply_state(session: Session, msg: AgentState, result: IngestResult) -> None:
+def _refuse(session: Session, result: IngestResult, msg: AgentMessage, now: datetime, reason: str, detail: str) -> None:
+    """Refuse one report: log it, keep it as a security event (dated when we received it), never count it."""
+    detail = f"controller refused {msg.kind} {msg.msg_id}: {detail}"[:500]
+    log.warning("agent %s: %s (%s)", msg.agent_id, detail, reason)
+    result.refused += 1
+    result.security_events.append(
+        SecurityEvent(
+            agent_id=msg.agent_id, at=now, reason=reason, detail=detail, topic=msg.kind, rejected_msg_id=msg.msg_id
+        )
+    )
+    topic = REFUSED_BY_CONTROLLER + msg.kind
+    session.add(SecurityEventRecord(agent_id=msg.agent_id, at=now, reason=reason, detail=detail, topic=topic))
+
+
+def _implausible(c: Confirmation, play: Play, now: datetime) -> str | None:
+    """Why a confirmation cannot be true of this play, or None. Instants already past `now` are refused earlier."""
+    if c.started_at is not None and c.started_at > now + CLOCK_TOLERANCE:
+        return f"started_at {c.started_at.isoformat()} is after it was received"
+    # `ended_at` is `started_at` plus the seconds played; a simulator's fast player puts it ahead of the wall
+    # clock, so it is bounded by what was played rather than by the receipt.
+    if c.ended_at is not None:
+        latest = max(now, (c.started_at or now) + timedelta(seconds=c.duration_played_s or 0.0))
+        if c.ended_at > latest + CLOCK_TOLERANCE:
+            return f"ended_at {c.ended_at.isoformat()} is after it was received"
+    if c.started_at is not None and c.started_at < play.starts_at - CLOCK_TOLERANCE:
+        return f"started {c.started_at.isoformat()}, before the booked {play.starts_at.isoformat()}"
+    if c.started_at is not None and c.ended_at is not None and c.ended_at < c.started_at:
+        return "ended before it started"
+    if c.started_at is not None and c.at < c.started_at - CLOCK_TOLERANCE:
+        return "reported before it started"
+    audio = play.audio_asset.duration_s
+    limit = audio * (1 + DURATION_TOLERANCE_RATIO) + DURATION_TOLERANCE_S
+    for name in ("duration_played_s", "preempted_played_s"):
+        value_s: float | None = getattr(c, name)
+        if value_s is not None and value_s > limit:
+            return f"{name} {value_s:.1f}s for {audio:.1f}s of audio"
+    if c.started_at is not None and c.ended_at is not None and c.duration_played_s is not None:
+        span = (c.ended_at - c.started_at).total_seconds()
+        if c.duration_played_s > span + DURATION_TOLERANCE_S:
+            return f"{c.duration_played_s:.1f}s played in {span:.1f}s"
+    return None
+
+
+def _out_of_order(c: Confirmation, stored: dict[str, PlayEvent]) -> str | None:
+    """Why this event contradicts the play's events already stored, or None.
+
+    Both instants come from the same agent's clock, so only a couple of seconds of slack are allowed.
+    """
+    started = stored.get(Event.STARTED.value)
+    if c.event in (Event.FINISHED, Event.FAILED, Event.SKIPPED) and started is not None:
+        began = started.started_at or started.at
+        if c.ended_at is not None and c.ended_at < began - SAME_CLOCK_SLACK:
+            return f"{c.event.value} ended before the stored start {began.isoformat()}"
+    if c.event is Event.STARTED:
+        for final in (Event.FINISHED, Event.FAILED, Event.SKIPPED):
+            done = stored.get(final.value)
+            if done is not None and (c.started_at or c.at) > (done.ended_at or done.at) + SAME_CLOCK_SLACK:
+                return f"started after the stored {final.value} at {(done.ended_at or done.at).isoformat()}"
+    return None
+
+
+def _apply_state(session: Session, msg: AgentState, now: datetime, result: IngestResult) -> None:
     agent = session.get(Agent, msg.agent_id)
     if agent is None:
         log.warning("state from unknown agent %s dropped", msg.agent_id)
@@ -87,7 +166,8 @@ def _apply_state(session: Session, msg: AgentState, result: IngestResult) -> Non
     # Compared with the last state taken, not with the last message seen: an agent's Last Will carries the
     # instant its session began (as its online state does), so a crash's Will is older than the telemetry
     # and confirmations that followed, yet it is the newest word on whether the agent is there.
-    if agent.state_at is None or msg.at >= agent.state_at:
+    # A state stored in the future (before such states were refused) would pin the agent: it is ignored.
+    if agent.state_at is None or msg.at >= agent.state_at or agent.state_at > now + CLOCK_TOLERANCE:
         agent.status = msg.status.value
         agent.version = msg.version[:40]
         agent.state_at = msg.at
@@ -141,7 +221,13 @@ def play_event_row(c: Confirmation, received_at: datetime) -> dict[str, Any]:
 def _store_confirmations(
     session: Session, confirmations: list[Confirmation], now: datetime, result: IngestResult
 ) -> None:
-    plays = {p.id: p for p in session.scalars(select(Play).where(Play.id.in_({c.play_id for c in confirmations})))}
+    ids = {c.play_id for c in confirmations}
+    plays = {
+        p.id: p for p in session.scalars(select(Play).where(Play.id.in_(ids)).options(joinedload(Play.audio_asset)))
+    }
+    stored: dict[str, dict[str, PlayEvent]] = {}
+    for ev in session.scalars(select(PlayEvent).where(PlayEvent.play_id.in_(ids))):
+        stored.setdefault(ev.play_id, {})[ev.event] = ev
     rows: list[dict[str, Any]] = []
     by_key: dict[tuple[str, str], Confirmation] = {}
     for c in confirmations:
@@ -150,7 +236,18 @@ def _store_confirmations(
             log.warning("confirmation %s for unknown play %s from %s dropped", c.msg_id, c.play_id, c.agent_id)
             result.dropped += 1
             continue
-        by_key.setdefault((c.play_id, c.event.value), c)
+        if (c.play_id, c.event.value) in by_key or c.event.value in stored.get(c.play_id, {}):
+            rows.append(play_event_row(c, now))  # a redelivery: the insert below counts it as a duplicate
+            continue
+        problem = _implausible(c, play, now)
+        if problem is not None:
+            _refuse(session, result, c, now, "implausible", problem)
+            continue
+        problem = _out_of_order(c, stored.get(c.play_id, {}))
+        if problem is not None:
+            _refuse(session, result, c, now, "out-of-order", problem)
+            continue
+        by_key[(c.play_id, c.event.value)] = c
         rows.append(play_event_row(c, now))
     if not rows:
         return
