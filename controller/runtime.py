@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.broker_url import redact_url
 from common.clock import Clock, SystemClock
 from controller.audio import MediaStore, PiperEngine, register_engine
 from controller.config import Settings
@@ -152,7 +153,11 @@ class Controller:
             stack.close()
             raise
         self._stack = stack
-        log.info("controller started: broker %s, database %s", self.broker_url, self.engine.url.render_as_string())
+        log.info(
+            "controller started: broker %s, database %s",
+            redact_url(self.broker_url),
+            self.engine.url.render_as_string(),
+        )
 
     def _bootstrap_admin(self) -> None:
         """Create the first admin from LOA_ADMIN_USERNAME/LOA_ADMIN_PASSWORD, only while no user exists."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from common.broker_url import redact_url
 from edge_agent.config import load_config
 
 
@@ -146,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         print(f"loa-enroll: {exc}", file=sys.stderr)
         return 1
-    print(f"enrolled {granted.agent_id}: config {path}, broker {granted.broker_url}")
+    print(f"enrolled {granted.agent_id}: config {path}, broker {redact_url(granted.broker_url)}")
     return 0
 
 

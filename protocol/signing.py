@@ -39,6 +39,9 @@ class SignedEnvelope(WireModel, frozen=True, kw_only=True):
 
 _envelope_decoder = msgspec.json.Decoder(SignedEnvelope)
 
+MAX_SIGNED_BYTES = 4 * 1024 * 1024
+"""A signed message above this is refused unread. A 72-hour manifest of 500 plays is about 300 KiB."""
+
 
 def key_id(public: VerifyKey) -> str:
     """A short, stable id for a public key: 16 hex digits of its SHA-256."""
@@ -153,11 +156,7 @@ class Verifier:
         self.max_clock_skew = max_clock_skew
 
     def verify(self, topic: str, data: bytes, now: datetime) -> SignedMessage:
-        try:
-            envelope = _envelope_decoder.decode(data)
-        except msgspec.MsgspecError as exc:
-            reason = RejectReason.UNSIGNED if _looks_unsigned(data) else RejectReason.MALFORMED
-            raise MessageRejected(reason, describe(exc)) from None
+        envelope = _open_envelope(data)
         if envelope.kid == self.kid:
             key, admin = self._key, False
         elif self._admin_key is not None and envelope.kid == self.admin_kid:
@@ -171,6 +170,8 @@ class Verifier:
             raise MessageRejected(RejectReason.BAD_SIGNATURE, "signature does not match") from None
         try:
             message: SignedMessage = _controller_decoder.decode(envelope.payload)
+        except RecursionError:
+            raise MessageRejected(RejectReason.MALFORMED, "signed payload nested too deeply") from None
         except msgspec.MsgspecError as exc:
             # Signed but not valid v1: a controller bug, still never acted on.
             raise MessageRejected(RejectReason.MALFORMED, describe(exc)) from None
@@ -189,10 +190,24 @@ class Verifier:
         return message
 
 
+def _open_envelope(data: bytes) -> SignedEnvelope:
+    """The envelope in `data`; an oversized, deeply nested or bare message is refused without a traceback."""
+    if len(data) > MAX_SIGNED_BYTES:
+        raise MessageRejected(RejectReason.MALFORMED, f"{len(data)} bytes, over {MAX_SIGNED_BYTES}")
+    try:
+        envelope: SignedEnvelope = _envelope_decoder.decode(data)
+    except RecursionError:
+        raise MessageRejected(RejectReason.MALFORMED, "nested too deeply") from None
+    except msgspec.MsgspecError as exc:
+        reason = RejectReason.UNSIGNED if _looks_unsigned(data) else RejectReason.MALFORMED
+        raise MessageRejected(reason, describe(exc)) from None
+    return envelope
+
+
 def _looks_unsigned(data: bytes) -> bool:
     """True when the bytes are a bare message (a JSON object with a kind) rather than an envelope."""
     try:
         obj = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return isinstance(obj, dict) and "kind" in obj and "sig" not in obj

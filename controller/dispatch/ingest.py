@@ -7,16 +7,19 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.clock import Clock
 from controller.db.session import transaction
-from controller.services.confirmations import IngestResult, ingest
+from controller.services.confirmations import IngestResult, ingest, record_malformed
 from protocol import Channel, ProtocolError, Topics, decode_agent_message
 from protocol.messages import AgentMessage, SecurityEvent
 
 log = logging.getLogger(__name__)
+
+MALFORMED_EVERY = timedelta(minutes=1)
 
 
 class Ingestor:
@@ -47,6 +50,10 @@ class Ingestor:
         self.security_events: deque[SecurityEvent] = deque(maxlen=1000)
         self._idle = threading.Condition()
         self._pending = 0
+        # Malformed reports become security events, at most one per agent per MALFORMED_EVERY; the rest are
+        # counted into the next one, so a flood cannot fill the database.
+        self._malformed_at: dict[str, datetime] = {}
+        self._malformed_held: dict[str, int] = {}
 
     def submit(self, topic: str, payload: bytes) -> None:
         """Called from the MQTT thread: cheap, never blocks on the database."""
@@ -93,23 +100,55 @@ class Ingestor:
             if stop:
                 return
 
-    def _decode(self, raw: list[tuple[str, bytes]]) -> list[tuple[str, AgentMessage]]:
+    def _decode(
+        self, raw: list[tuple[str, bytes]]
+    ) -> tuple[list[tuple[str, AgentMessage]], list[tuple[str, str, str]]]:
+        """The decoded messages, and (agent id, channel, problem) for each malformed one."""
         batch: list[tuple[str, AgentMessage]] = []
+        malformed: list[tuple[str, str, str]] = []
         for topic, payload in raw:
             try:
                 agent_id, channel = self._topics.parse(topic)
-                msg = decode_agent_message(payload)
             except ProtocolError as exc:
-                log.warning("dropped malformed message on %s: %s", topic, exc)
+                log.warning("dropped a message on an unknown topic: %s", exc)
                 self.totals.dropped += 1
                 continue
             if channel is Channel.MANIFEST or channel is Channel.COMMANDS:
                 continue  # our own retained publishes are not subscribed, but be safe
+            try:
+                msg = decode_agent_message(payload)
+            except ProtocolError as exc:
+                log.warning("dropped malformed message on %s: %s", topic, exc)
+                self.totals.dropped += 1
+                malformed.append((agent_id, channel.value, str(exc)))
+                continue
             batch.append((agent_id, msg))
-        return batch
+        return batch, malformed
+
+    def _record_malformed(self, malformed: list[tuple[str, str, str]]) -> None:
+        now = self._clock.now()
+        due: list[tuple[str, str, str]] = []
+        for agent_id, channel, problem in malformed:
+            last = self._malformed_at.get(agent_id)
+            if last is not None and now - last < MALFORMED_EVERY:
+                self._malformed_held[agent_id] = self._malformed_held.get(agent_id, 0) + 1
+                continue
+            self._malformed_at[agent_id] = now
+            held = self._malformed_held.pop(agent_id, 0)
+            due.append((agent_id, channel, f"{problem} (and {held} more held back)" if held else problem))
+        if not due:
+            return
+        try:
+            with transaction(self._factory) as session:
+                for agent_id, channel, problem in due:
+                    record_malformed(session, agent_id, channel, problem, now)
+        except Exception:
+            log.exception("could not store %d malformed-message events", len(due))
 
     def _handle(self, raw: list[tuple[str, bytes]]) -> None:
-        batch = self._decode(raw)
+        batch, malformed = self._decode(raw)
+        if malformed:
+            self._record_malformed(malformed)
         if not batch:
             return
         try:

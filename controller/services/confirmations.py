@@ -110,6 +110,13 @@ def _refuse(session: Session, result: IngestResult, msg: AgentMessage, now: date
     session.add(SecurityEventRecord(agent_id=msg.agent_id, at=now, reason=reason, detail=detail, topic=topic))
 
 
+def record_malformed(session: Session, agent_id: str, channel: str, detail: str, now: datetime) -> None:
+    """Keep an agent's undecodable report as a `malformed` security event (the caller rate-limits)."""
+    detail = f"controller refused a {channel} message: {detail}"[:500]
+    topic = REFUSED_BY_CONTROLLER + channel
+    session.add(SecurityEventRecord(agent_id=agent_id, at=now, reason="malformed", detail=detail, topic=topic))
+
+
 def _implausible(c: Confirmation, play: Play, now: datetime) -> str | None:
     """Why a confirmation cannot be true of this play, or None. Instants already past `now` are refused earlier."""
     if c.started_at is not None and c.started_at > now + CLOCK_TOLERANCE:

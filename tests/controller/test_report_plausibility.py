@@ -13,14 +13,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.clock import ManualClock
 from controller.db.models import Agent, Play, SecurityEventRecord
 from controller.db.session import transaction
+from controller.dispatch.ingest import Ingestor
 from controller.reports.quarterly import quarterly_report
 from controller.reports.today import today_overview
 from controller.schemas import ScheduleCreate
 from controller.services.confirmations import ingest
 from controller.services.schedules import create_schedule
-from protocol import AgentState, AgentStatus, Confirmation, Telemetry
+from protocol import AgentState, AgentStatus, Confirmation, Telemetry, Topics
 from protocol import PlayEvent as Event
 from protocol.messages import AgentMessage
 from tests.controller.conftest import Seed
@@ -160,3 +162,32 @@ def test_future_telemetry_is_refused(session_factory: sessionmaker[Session], see
         agent = s.get_one(Agent, "cum-3")
         assert (agent.volume, agent.last_seen_at) != (10, AFTER + timedelta(hours=3))
         assert agent.clock_offset_s is None
+
+
+def test_malformed_reports_become_rate_limited_security_events(
+    session_factory: sessionmaker[Session], seed: Seed
+) -> None:
+    clock = ManualClock(AFTER)
+    topics = Topics("t-malformed/loa/v1")
+    ingestor = Ingestor(session_factory, topics, clock)
+    ingestor.start()
+    try:
+        deep = 30_000  # under the size limit, over the parser's depth
+        for payload in (b'{"kind": ' + b"[" * deep + b"]" * deep + b"}", b"{" * 5000, b"x" * 100_000):
+            ingestor.submit(topics.confirmations("cum-0"), payload)
+        assert ingestor.wait_idle()
+        clock.advance(timedelta(minutes=2))
+        ingestor.submit(topics.state("cum-0"), b"not json")
+        assert ingestor.wait_idle()
+    finally:
+        ingestor.stop()
+    with session_factory() as s:
+        events = list(s.scalars(select(SecurityEventRecord).order_by(SecurityEventRecord.id)))
+    # One stored for the flood, the next one a minute on carries the count held back.
+    assert [(e.reason, e.topic) for e in events] == [
+        ("malformed", "controller:confirmations"),
+        ("malformed", "controller:state"),
+    ]
+    assert "nested too deeply" in events[0].detail
+    assert "and 2 more held back" in events[1].detail
+    assert ingestor.totals.dropped == 4
