@@ -75,6 +75,38 @@ def private_mosquitto(workdir: Path | None = None) -> Iterator[int]:
                     proc.wait()
 
 
+@contextmanager
+def private_nats(workdir: Path) -> Iterator[int]:
+    """Debian's nats-server as an MQTT broker on a free loopback port, anonymous. Yields the MQTT port.
+
+    Its MQTT server needs JetStream (sessions, retained messages and QoS 1 live there) and a server name.
+    """
+    exe = shutil.which("nats-server") or "/usr/sbin/nats-server"
+    if not Path(exe).exists():
+        raise LoaError("nats-server is not installed: apt-get install nats-server")
+    workdir.mkdir(parents=True, exist_ok=True)
+    client_port, mqtt_port = free_port(), free_port()
+    conf = workdir / "nats.conf"
+    conf.write_text(
+        f"listen: 127.0.0.1:{client_port}\n"
+        f"server_name: loa-nats-{mqtt_port}\n"
+        f'jetstream {{ store_dir: "{workdir / "jetstream"}" }}\n'
+        f"mqtt {{ listen: 127.0.0.1:{mqtt_port} }}\n"
+    )
+    with (workdir / "nats.log").open("wb") as log:
+        proc = subprocess.Popen([exe, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_port(mqtt_port, timeout=30)
+            yield mqtt_port
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
 DYNSEC_PLUGIN_PATHS = (
     "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
     "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from common.errors import LoaError
-from simulator.local import free_port, private_mosquitto
+from simulator.local import free_port, private_mosquitto, private_nats
 from simulator.local import secured_mosquitto as secured_mosquitto_broker
 
 
@@ -36,6 +36,16 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerEndpoi
     """A real Mosquitto broker, private to this test session, on a free loopback port."""
     try:
         with private_mosquitto(tmp_path_factory.mktemp("mosquitto")) as port:
+            yield BrokerEndpoint("127.0.0.1", port)
+    except LoaError as exc:
+        pytest.fail(str(exc))
+
+
+@pytest.fixture(scope="session")
+def nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerEndpoint]:
+    """NATS's MQTT server (with JetStream), private to this test session, on a free loopback port."""
+    try:
+        with private_nats(tmp_path_factory.mktemp("nats")) as port:
             yield BrokerEndpoint("127.0.0.1", port)
     except LoaError as exc:
         pytest.fail(str(exc))
@@ -121,10 +131,9 @@ def embedded_broker() -> Iterator[BrokerEndpoint]:
         broker.stop()
 
 
-@pytest.fixture(params=["mosquitto", "embedded"])
+@pytest.fixture(params=["mosquitto", "embedded", "nats"])
 def broker(request: pytest.FixtureRequest) -> BrokerEndpoint:
-    """Each test using this runs twice: on a real Mosquitto and on the embedded broker."""
-    endpoint: BrokerEndpoint = request.getfixturevalue(
-        "mosquitto" if request.param == "mosquitto" else "embedded_broker"
-    )
+    """Each test using this runs three times: on a real Mosquitto, on the embedded broker and on NATS."""
+    name = "embedded_broker" if request.param == "embedded" else str(request.param)
+    endpoint: BrokerEndpoint = request.getfixturevalue(name)
     return endpoint
