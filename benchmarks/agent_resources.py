@@ -73,7 +73,7 @@ from protocol import (
     ScheduleManifest,
     Signer,
     Topics,
-    decode_agent_message,
+    read_report,
 )
 from protocol.signing import encode_public_key, generate_private_key
 
@@ -401,7 +401,7 @@ class ConfirmationWatch:
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
         try:
-            message = decode_agent_message(bytes(msg.payload))
+            message = read_report(bytes(msg.payload)).message
         except ProtocolError:
             return
         if isinstance(message, Confirmation) and message.event in self.END and not self._ended.is_set():

@@ -25,6 +25,7 @@ from edge_agent.config import AgentConfig, load_config
 from edge_agent.errors import AgentError, ConfigError
 from edge_agent.faults import EXIT_BEFORE_CONFIRM, fault_point
 from edge_agent.hardware import Amplifier, LedPattern, StatusLed, StopButton
+from edge_agent.identity import AgentIdentity, load_or_create_identity
 from edge_agent.media_client import MediaClient
 from edge_agent.playback import INTERRUPTED, STOPPED_LOCALLY, ItemKind, Playback, PlayItem
 from edge_agent.player import Player
@@ -33,9 +34,9 @@ from edge_agent.ratelimit import TokenBucket
 from edge_agent.scheduler import Scheduler
 from edge_agent.state import AgentStore, PlayStatus
 from protocol import MQTT_QOS, Topics, Verifier
-from protocol.codec import encode
 from protocol.errors import MessageRejected, RejectReason
 from protocol.messages import (
+    AgentMessage,
     AgentState,
     AgentStatus,
     Confirmation,
@@ -195,6 +196,8 @@ class Agent:
         self._listener = listener
         self._volume = config.volume
         self._store: AgentStore | None = None
+        self.identity: AgentIdentity
+        """The agent's own signing key (v1.2), loaded or made with the store in `run()`."""
         self._playback: Playback | None = None
         self._scheduler: Scheduler | None = None
         self._outbox_ready = asyncio.Event()
@@ -281,6 +284,7 @@ class Agent:
 
     def _open(self) -> None:
         store = self._store = AgentStore.in_dir(self.config.state_dir)
+        self.identity = load_or_create_identity(self.config.state_dir)
         fetcher.remove_stale_parts(self.config.media_dir)
         saved = store.get_setting("volume")
         self._volume = int(saved) if saved is not None else self.config.volume
@@ -396,7 +400,12 @@ class Agent:
             keepalive=self.config.keepalive_s,
             timeout=MQTT_TIMEOUT_S,
             tls_params=tls,
-            will=aiomqtt.Will(self.topics.state(self.agent_id), encode(will), qos=MQTT_QOS, retain=True),
+            will=aiomqtt.Will(
+                self.topics.state(self.agent_id),
+                self._seal(self.topics.state(self.agent_id), will),
+                qos=MQTT_QOS,
+                retain=True,
+            ),
         )
 
     async def _session(self) -> None:
@@ -455,7 +464,7 @@ class Agent:
         # The same instant as this session's Last Will: the controller takes a state no older than the last one
         # it took, so this session's Will counts after the online below, and an older session's Will never does.
         online = self._state(AgentStatus.ONLINE, at=self._session_at)
-        await client.publish(state_topic, encode(online), qos=MQTT_QOS, retain=True)
+        await client.publish(state_topic, self._seal(state_topic, online), qos=MQTT_QOS, retain=True)
         wanted = [self.topics.manifest(self.agent_id), self.topics.commands(self.agent_id)]
         granted = await client.subscribe([(t, MQTT_QOS) for t in wanted])
         refused = [t for t, code in zip(wanted, granted, strict=False) if _is_failure(code)]
@@ -467,7 +476,7 @@ class Agent:
         await self._stop_local()
         try:
             await asyncio.wait_for(self._flush(client), timeout=5)
-            offline = encode(self._state(AgentStatus.OFFLINE))
+            offline = self._seal(self.topics.state(self.agent_id), self._state(AgentStatus.OFFLINE))
             await client.publish(self.topics.state(self.agent_id), offline, qos=MQTT_QOS, retain=True, timeout=5)
         except (aiomqtt.MqttError, TimeoutError) as exc:
             self.log.warning("could not say goodbye to the broker: %s", exc)
@@ -522,7 +531,7 @@ class Agent:
                 continue
             await asyncio.sleep(interval)
             telemetry = await self.telemetry()
-            await client.publish(topic, encode(telemetry), qos=MQTT_QOS)
+            await client.publish(topic, self._seal(topic, telemetry), qos=MQTT_QOS)
 
     async def telemetry(self) -> Telemetry:
         """The health figures as of now; each is None where this machine does not expose it."""
@@ -620,7 +629,8 @@ class Agent:
             self._security.suppressed += event.suppressed + 1  # not sent: count it for the next one
             return
         try:
-            await client.publish(self.topics.security(self.agent_id), encode(event), qos=MQTT_QOS)
+            topic = self.topics.security(self.agent_id)
+            await client.publish(topic, self._seal(topic, event), qos=MQTT_QOS)
             self._emit("security-event")
         except aiomqtt.MqttError as err:
             self._security.suppressed += event.suppressed + 1
@@ -793,7 +803,7 @@ class Agent:
             resumed_after=resumed_after,
             preempted_played_s=preempted_played_s,
         )
-        if not self.store.advance(play_id, status, confirmation, now, reason):
+        if not self.store.advance(play_id, status, confirmation, now, reason, seal=self._seal_confirmation):
             return False
         if status is PlayStatus.FINISHED:
             self._error = None
@@ -805,6 +815,13 @@ class Agent:
         self._outbox_ready.set()
         self._emit(status.value)
         return True
+
+    def _seal(self, topic: str, message: AgentMessage) -> bytes:
+        """A report signed with the agent's own key (protocol v1.2)."""
+        return self.identity.seal(topic, message)
+
+    def _seal_confirmation(self, confirmation: Confirmation) -> bytes:
+        return self.identity.seal(self.topics.confirmations(self.agent_id), confirmation)
 
     def _emit(self, event: str) -> None:
         if self._listener is not None:

@@ -22,6 +22,7 @@ _LOOPBACK = {"127.0.0.1", "localhost", "0.0.0.0", "::1", "::"}
 
 class EnrollRequest(BaseModel):
     token: str = Field(min_length=10, max_length=2000)
+    public_key: str | None = Field(default=None, max_length=64, description="the agent's Ed25519 key (v1.2)")
 
 
 class EnrollResponse(BaseModel):
@@ -63,6 +64,7 @@ def enroll(data: EnrollRequest, request: Request, controller: ControllerDep) -> 
             topic_root=controller.topics.root,
             media_base_url=settings.resolved_public_base_url,
             credentials=broker.credentials(claims.agent_id) if broker else None,
+            public_key=data.public_key,
         )
     if result.registered:
         controller.publisher.refresh([result.agent_id])

@@ -26,6 +26,7 @@ REPORT_REFUSALS_VI: dict[str, str] = {
     "out-of-order": "sự kiện sai thứ tự",
     "unsigned": "không có chữ ký",
     "bad-signature": "chữ ký sai",
+    "unknown-key": "ký bằng khóa lạ",
     "sequence-gap": "thiếu xác nhận trong chuỗi",
     "malformed": "dữ liệu hỏng",
 }

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from controller.db.models import Agent, Bulletin, Play, Programme, Schedule, SecurityEventRecord, Slot
 from controller.reports.labels import CLOCK_SKEW_LIMIT_S, DONE, MISSED, REFUSED_BY_CONTROLLER, REPORT_REFUSALS_VI
+from controller.reports.sequences import missing_confirmations
 
 ALERTS_PER_KIND = 20
 SECURITY_WINDOW = timedelta(hours=24)
@@ -141,6 +142,15 @@ def today_overview(  # noqa: C901 - one pass over today's plays, counted by stat
                 else f"Cụm loa {ev.agent_id} đã từ chối một lệnh ({ev.reason})."
             )
             alerts.append(Alert("security", text, ev.agent_id, ev.at))
+        for agent_id, seqs in missing_confirmations(session, ids).items():
+            shown_seqs = ", ".join(str(n) for n in seqs[:5]) + (", …" if len(seqs) > 5 else "")
+            alerts.append(
+                Alert(
+                    "security",
+                    f"Cụm loa {agent_id} thiếu {len(seqs)} xác nhận phát (số thứ tự {shown_seqs}).",
+                    agent_id,
+                )
+            )
     counts = Counter(alert.kind for alert in alerts)
     shown: list[Alert] = []
     per_kind: Counter[str] = Counter()

@@ -7,7 +7,7 @@ be true (see `_implausible`) is refused, stored as a security event and never co
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
-from controller.db.models import Agent, Play, PlayEvent, SecurityEventRecord
+from controller.db.models import Agent, Play, PlayEvent, ReportSequence, SecurityEventRecord
 from controller.reports.labels import REFUSED_BY_CONTROLLER
 from protocol.codec import encode
 from protocol.messages import (
@@ -91,6 +91,7 @@ def ingest(session: Session, batch: Sequence[tuple[str, AgentMessage]], now: dat
         elif isinstance(msg, Telemetry):
             _apply_telemetry(session, msg, now, result)
     _touch_agents(session, seen, now)
+    _record_sequences(session, [m for t, m in batch if isinstance(m, Confirmation) and m.agent_id == t], now)
     if confirmations:
         _store_confirmations(session, confirmations, now, result)
     return result
@@ -110,11 +111,27 @@ def _refuse(session: Session, result: IngestResult, msg: AgentMessage, now: date
     session.add(SecurityEventRecord(agent_id=msg.agent_id, at=now, reason=reason, detail=detail, topic=topic))
 
 
-def record_malformed(session: Session, agent_id: str, channel: str, detail: str, now: datetime) -> None:
-    """Keep an agent's undecodable report as a `malformed` security event (the caller rate-limits)."""
+def record_refusal(session: Session, agent_id: str, reason: str, channel: str, detail: str, now: datetime) -> None:
+    """Keep a report refused before it was read (malformed, unsigned, forged) as a security event.
+
+    The caller rate-limits: a flood must not fill the database.
+    """
     detail = f"controller refused a {channel} message: {detail}"[:500]
     topic = REFUSED_BY_CONTROLLER + channel
-    session.add(SecurityEventRecord(agent_id=agent_id, at=now, reason="malformed", detail=detail, topic=topic))
+    session.add(SecurityEventRecord(agent_id=agent_id, at=now, reason=reason, detail=detail, topic=topic))
+
+
+def agent_keys(session: Session, agent_ids: Collection[str]) -> dict[str, str | None]:
+    """The registered public key (base64) of each known agent among `agent_ids`; None for an agent without one."""
+    rows = session.execute(select(Agent.id, Agent.public_key).where(Agent.id.in_(list(agent_ids))))
+    return {agent_id: key for agent_id, key in rows}
+
+
+def _record_sequences(session: Session, confirmations: list[Confirmation], now: datetime) -> None:
+    rows = [{"agent_id": c.agent_id, "seq": c.seq, "received_at": now} for c in confirmations if c.seq is not None]
+    if rows:
+        insert = _insert(session)
+        session.connection().execute(insert(ReportSequence.__table__).on_conflict_do_nothing(), rows)
 
 
 def _implausible(c: Confirmation, play: Play, now: datetime) -> str | None:
@@ -222,6 +239,8 @@ def play_event_row(c: Confirmation, received_at: datetime) -> dict[str, Any]:
         "duration_played_s": c.duration_played_s,
         "reason": c.reason,
         "received_at": received_at,
+        "seq": c.seq,
+        "manifest_revision": c.manifest_revision,
     }
 
 

@@ -26,17 +26,20 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from controller.db.models import Agent, Commune
+from controller.db.models import Agent, Commune, ReportSequence
 from controller.dispatch.broker_auth import derive_password, load_or_create_secret
-from controller.errors import Conflict, ControllerError, NotFound
+from controller.errors import Conflict, ControllerError, InvalidInput, NotFound
 from controller.schemas import AgentCreate
 from controller.services import geo
+from protocol.errors import ProtocolError
+from protocol.signing import decode_public_key
 from protocol.topics import check_agent_id
 
 PREFIX = "loa-enroll.v1."
@@ -184,6 +187,7 @@ def enroll(
     topic_root: str,
     media_base_url: str,
     credentials: tuple[str, str] | None = None,
+    public_key: str | None = None,
     now: float | None = None,
 ) -> EnrollmentResult:
     """Redeem a token: register the agent (unless it is a re-enrolment) and hand out its login.
@@ -194,6 +198,13 @@ def enroll(
     """
     now = time.time() if now is None else now
     claims = read_token(secret, token, now=now)
+    if public_key is not None:
+        try:
+            decode_public_key(public_key)
+        except ProtocolError:
+            raise InvalidInput(
+                "public_key is not base64 of a 32-byte Ed25519 key", "Khóa công khai của cụm loa không hợp lệ."
+            ) from None
     commune = commune_by_code(session, claims.commune_code)
     existing = session.get(Agent, claims.agent_id)
     if existing is not None and existing.commune_id != commune.id:
@@ -207,6 +218,8 @@ def enroll(
             session,
             AgentCreate(id=claims.agent_id, commune_id=commune.id, village_id=claims.village_id, name=claims.name),
         )
+    if public_key is not None:
+        register_key(session, claims.agent_id, public_key, datetime.fromtimestamp(now, UTC))
     username, password = credentials or (claims.agent_id, derive_password(secret, claims.agent_id))
     return EnrollmentResult(
         agent_id=claims.agent_id,
@@ -219,6 +232,13 @@ def enroll(
         media_base_url=media_base_url,
         registered=existing is None,
     )
+
+
+def register_key(session: Session, agent_id: str, public_key: str, now: datetime) -> None:
+    """From now on the agent's reports must be signed by this key; its sequence numbers start afresh."""
+    agent = session.get_one(Agent, agent_id)
+    agent.public_key, agent.key_set_at = public_key, now
+    session.execute(delete(ReportSequence).where(ReportSequence.agent_id == agent_id))
 
 
 def main(argv: list[str] | None = None) -> int:
