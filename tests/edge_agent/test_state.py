@@ -13,7 +13,6 @@ from edge_agent.errors import StoreError
 from edge_agent.state import AgentStore, PlaySource, PlayStatus
 from protocol import Confirmation, PlayEvent, decode_agent_message
 from protocol.messages import replace
-from protocol.messages import replace
 from tests.edge_agent.conftest import Audio, make_manifest, make_play
 
 AGENT = "loa-store"
