@@ -258,6 +258,8 @@ class ReportRow(Schema):
     confirmed_plays: int
     confirmed_minutes: float
     bulletins_broadcast: int
+    stale_plays: int = 0
+    """Played from a schedule a later revision held or cancelled ("phát theo lịch cũ"): not in the counts above."""
 
 
 class QuarterlyReport(Schema):
@@ -270,6 +272,7 @@ class QuarterlyReport(Schema):
     total_planned_plays: int
     total_confirmed_plays: int
     total_confirmed_minutes: float
+    total_stale_plays: int = 0
 
 
 class BroadcastLogEntry(Schema):

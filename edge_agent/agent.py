@@ -26,6 +26,7 @@ from edge_agent.errors import AgentError, ConfigError
 from edge_agent.faults import EXIT_BEFORE_CONFIRM, fault_point
 from edge_agent.hardware import Amplifier, LedPattern, StatusLed, StopButton
 from edge_agent.identity import AgentIdentity, load_or_create_identity
+from edge_agent.manifest_pull import ManifestPuller
 from edge_agent.media_client import MediaClient
 from edge_agent.playback import INTERRUPTED, STOPPED_LOCALLY, ItemKind, Playback, PlayItem
 from edge_agent.player import Player
@@ -441,6 +442,9 @@ class Agent:
         flusher = asyncio.create_task(self._flush_loop(client), name=f"{self.agent_id}-outbox")
         tasks = [receive, flusher]
         tasks.append(asyncio.create_task(self._telemetry_loop(client), name=f"{self.agent_id}-telemetry"))
+        puller = self._manifest_puller()
+        if puller is not None:
+            tasks.append(asyncio.create_task(puller.run(), name=f"{self.agent_id}-manifest-pull"))
         stop = asyncio.create_task(self._stopping.wait())
         try:
             done, _ = await asyncio.wait([*tasks, stop], return_when=asyncio.FIRST_COMPLETED)
@@ -815,6 +819,21 @@ class Agent:
         self._outbox_ready.set()
         self._emit(status.value)
         return True
+
+    def _manifest_puller(self) -> ManifestPuller | None:
+        """The HTTP channel for the manifest (v1.2), when the agent knows the controller's base URL."""
+        base = self.config.media_base_url
+        if not base or self.config.manifest_pull_interval_s <= 0 or self._http is None:
+            return None
+        topic = self.topics.manifest(self.agent_id)
+        return ManifestPuller(
+            f"{base.rstrip('/')}/manifests/{self.agent_id}.json",
+            self._http,
+            deliver=lambda body: self.handle(topic, body),
+            held_revision=self.store.manifest_revision,
+            interval_s=self.config.manifest_pull_interval_s,
+            log=self.log,
+        )
 
     def _seal(self, topic: str, message: AgentMessage) -> bytes:
         """A report signed with the agent's own key (protocol v1.2)."""

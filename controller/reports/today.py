@@ -103,6 +103,13 @@ def today_overview(  # noqa: C901 - one pass over today's plays, counted by stat
     totals: Counter[str] = Counter()
     alerts: list[Alert] = []
     for play, title, slot_name, _slot_start, booking_slot in session.execute(stmt):
+        if play.stale_schedule:  # it sounded, but from a schedule since held or cancelled: never counted as done
+            alerts.append(
+                Alert(
+                    "security", f"Cụm loa {play.agent_id} phát theo lịch cũ “{title}”.", play.agent_id, play.starts_at
+                )
+            )
+            continue
         name = slot_name or booking_slot or ("Khẩn cấp" if play.emergency_id else "Ngoài khung giờ")
         plan = slots.setdefault(name, SlotPlan(name, play.starts_at))
         key = (name, play.bulletin_id, play.starts_at)

@@ -289,8 +289,23 @@ def _store_confirmations(
         _advance(plays[play_id], by_key[(play_id, event)])
 
 
+STALE_FROM = frozenset({"held", "cancelled"})
+"""A play in one of these states is in no current manifest: if it still plays, a stale schedule was followed."""
+
+
 def _advance(play: Play, c: Confirmation) -> None:
-    """Move a play's status forward; a later, lower-ranked event never moves it back."""
+    """Move a play's status forward; a later, lower-ranked event never moves it back.
+
+    A play that a later manifest held or cancelled, confirmed as played anyway (an agent that never got the
+    later revision, or an old manifest re-published on the broker), is flagged "phát theo lịch cũ" and counted
+    apart, never silently.
+    """
+    if play.status in STALE_FROM and c.event in (Event.STARTED, Event.FINISHED):
+        play.stale_schedule = True
+        log.warning(
+            "play %s on %s was %s yet confirmed %s from manifest revision %s: a stale schedule",
+            play.id, play.agent_id, play.status, c.event.value, c.manifest_revision,
+        )  # fmt: skip
     if _RANK[c.event.value] > _RANK.get(play.status, 0):
         play.status = c.event.value
     if c.event is Event.STARTED and play.started_at is None:

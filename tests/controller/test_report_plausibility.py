@@ -191,3 +191,21 @@ def test_malformed_reports_become_rate_limited_security_events(
     assert "nested too deeply" in events[0].detail
     assert "and 2 more held back" in events[1].detail
     assert ingestor.totals.dropped == 4
+
+
+@pytest.mark.parametrize("later_state", ["held", "cancelled"])
+def test_a_play_confirmed_from_a_stale_schedule_is_flagged_and_counted_apart(
+    session_factory: sessionmaker[Session], seed: Seed, later_state: str
+) -> None:
+    play_id = book(session_factory, seed)
+    with transaction(session_factory) as s:  # a later manifest revision held or cancelled the booking
+        s.get_one(Play, play_id).status = later_state
+    assert feed(session_factory, finished(play_id, manifest_revision=2)) == 0
+    with session_factory() as s:
+        play = s.get_one(Play, play_id)
+        assert (play.status, play.stale_schedule) == ("finished", True)
+        report = quarterly_report(s, 2026, 2, "Asia/Ho_Chi_Minh")
+        page = today_overview(s, AFTER, "Asia/Ho_Chi_Minh", commune_id=seed.commune_id)
+    assert (report.total_confirmed_plays, report.total_confirmed_minutes, report.total_stale_plays) == (0, 0.0, 1)
+    assert page.done == 0
+    assert "Cụm loa cum-0 phát theo lịch cũ “Cảnh giác lừa đảo”." in [a.message_vi for a in page.alerts]
