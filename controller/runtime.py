@@ -19,6 +19,7 @@ from controller.db.models import User
 from controller.db.session import make_engine, make_session_factory
 from controller.dispatch.broker_auth import load_or_create_secret
 from controller.dispatch.bus import MqttBus
+from controller.dispatch.dynsec import DynamicSecurity
 from controller.dispatch.embedded import EmbeddedBroker
 from controller.dispatch.ingest import Ingestor
 from controller.dispatch.publisher import ManifestPublisher
@@ -63,6 +64,8 @@ class Controller:
         self.bus: MqttBus
         self.ingestor: Ingestor
         self.publisher: ManifestPublisher
+        self.broker_logins: DynamicSecurity | None = None
+        """Agent logins on an external Mosquitto, through its dynamic-security plugin (None: not managed)."""
         self.embedded_broker: EmbeddedBroker | None = None
         self.jobs: ScheduleJobs
         self.confirm_secret: bytes = b""
@@ -93,6 +96,10 @@ class Controller:
             username, password = s.mqtt_username, s.mqtt_password
             if s.mqtt_url:
                 self.broker_url = s.mqtt_url
+                if s.mqtt_dynsec_username and s.mqtt_dynsec_password:
+                    self.broker_logins = DynamicSecurity(
+                        s.mqtt_url, s.mqtt_dynsec_username, s.mqtt_dynsec_password.get_secret_value(), s.topic_root
+                    )
             else:
                 secret = load_or_create_secret(s.data_dir / "mqtt_secret")
                 self.embedded_broker = EmbeddedBroker(

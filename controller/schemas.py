@@ -77,6 +77,7 @@ class AgentPublic(AgentCreate):
     clock_offset_s: float | None = None
     volume: int | None = None
     current_play_id: str | None = None
+    retired_at: datetime | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property

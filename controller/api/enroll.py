@@ -66,6 +66,8 @@ def enroll(data: EnrollRequest, request: Request, controller: ControllerDep) -> 
             credentials=broker.credentials(claims.agent_id) if broker else None,
             public_key=data.public_key,
         )
+        if controller.broker_logins is not None:  # before the commit: no registration without its login
+            controller.broker_logins.add_agent(result.agent_id, result.password)
     if result.registered:
         controller.publisher.refresh([result.agent_id])
     return EnrollResponse(**result.__dict__)

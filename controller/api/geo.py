@@ -17,7 +17,7 @@ from controller.schemas import (
     VillageCreate,
     VillagePublic,
 )
-from controller.services import geo
+from controller.services import agents, geo
 from controller.services.access import Actor, require_commune, visible_commune_ids
 
 router = APIRouter(prefix="/api", tags=["places"])
@@ -77,6 +77,15 @@ def list_agents(session: SessionDep, actor: CurrentActor, commune_id: int | None
     visible = visible_commune_ids(session, actor)
     rows = geo.list_agents(session, commune_id)
     return [AgentPublic.model_validate(a) for a in rows if visible is None or a.commune_id in visible]
+
+
+@router.post("/agents/{agent_id}/retire")
+def retire_agent(agent_id: str, controller: ControllerDep, actor: CurrentActor) -> AgentPublic:
+    """Retire a post: its broker login goes (Mosquitto with dynamic security); its history stays."""
+    agent = agents.retire_agent(
+        controller.session_factory, actor, agent_id, controller.clock.now(), controller.broker_logins
+    )
+    return AgentPublic.model_validate(agent)
 
 
 def _admin_only(actor: Actor) -> None:

@@ -74,6 +74,8 @@ class Agent(Base):
     """The agent's own Ed25519 public key (base64 of 32 bytes), registered at enrolment. With it, every report
     must be signed by that key (protocol v1.2); without it (an agent never enrolled) reports travel unsigned."""
     key_set_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """When the post was retired: its broker login is removed (Mosquitto dynamic security) and it gets no plays."""
 
 
 class AudioAsset(Base):

@@ -18,7 +18,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from common.broker_url import parse_broker_url
+from common.broker_url import parse_broker_url, redact_url
 from controller.dispatch.broker_auth import AGENT_PUBLISH, AGENT_SUBSCRIBE
 from controller.errors import ControllerError
 from protocol.topics import check_agent_id
@@ -32,6 +32,8 @@ CONTROLLER_ROLE = "loa-controller"
 
 class DynSecError(ControllerError, RuntimeError):
     """The broker refused or did not answer a dynamic-security command."""
+
+    status_code = 503
 
     def __init__(self, message_en: str) -> None:
         super().__init__(message_en, "Không cập nhật được tài khoản trên máy chủ MQTT.")
@@ -186,3 +188,31 @@ class DynamicSecurity:
         finally:
             client.disconnect()
             client.loop_stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m controller.dispatch.dynsec add-controller`: create the controller's login from the LOA_* settings."""
+    import sys
+
+    from controller.config import get_settings
+
+    args = sys.argv[1:] if argv is None else argv
+    if args != ["add-controller"]:
+        print("usage: python -m controller.dispatch.dynsec add-controller", file=sys.stderr)
+        return 2
+    s = get_settings()
+    if not (s.mqtt_url and s.mqtt_username and s.mqtt_password and s.mqtt_dynsec_username and s.mqtt_dynsec_password):
+        print("set LOA_MQTT_URL, LOA_MQTT_USERNAME/PASSWORD and LOA_MQTT_DYNSEC_USERNAME/PASSWORD", file=sys.stderr)
+        return 2
+    admin = DynamicSecurity(s.mqtt_url, s.mqtt_dynsec_username, s.mqtt_dynsec_password.get_secret_value(), s.topic_root)
+    try:
+        admin.add_controller(s.mqtt_username, s.mqtt_password)
+    except DynSecError as exc:
+        print(f"dynsec: {exc}", file=sys.stderr)
+        return 1
+    print(f"login {s.mqtt_username} may now use {s.topic_root}/# on {redact_url(s.mqtt_url)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

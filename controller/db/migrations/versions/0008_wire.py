@@ -1,4 +1,5 @@
-"""wire trust (protocol v1.2): agent keys, confirmation sequence numbers and manifest revisions, stale plays
+"""wire trust (protocol v1.2): agent keys, confirmation sequence numbers and manifest revisions, stale plays,
+retired agents
 
 Revision ID: 0008
 Revises: 0004 (temporarily: 0005-0007 are not on this branch yet; the chain is fixed when they land)
@@ -22,6 +23,7 @@ def upgrade() -> None:
     with op.batch_alter_table("agent", schema=None) as batch_op:
         batch_op.add_column(sa.Column("public_key", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("key_set_at", controller.db.base.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("retired_at", controller.db.base.UtcDateTime(timezone=True), nullable=True))
     with op.batch_alter_table("play_event", schema=None) as batch_op:
         batch_op.add_column(sa.Column("seq", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("manifest_revision", sa.Integer(), nullable=True))
@@ -44,5 +46,6 @@ def downgrade() -> None:
         batch_op.drop_column("manifest_revision")
         batch_op.drop_column("seq")
     with op.batch_alter_table("agent", schema=None) as batch_op:
+        batch_op.drop_column("retired_at")
         batch_op.drop_column("key_set_at")
         batch_op.drop_column("public_key")
