@@ -195,6 +195,9 @@ def test_an_agents_own_login_cannot_inflate_the_report_or_pin_it_offline(system:
             time.sleep(0.1)
         genuine = AgentState(agent_id=agent_id, at=utcnow(), status=AgentStatus.ONLINE)
         agent.client.publish(topics.state(agent_id), encode(genuine), qos=1).wait_for_publish(10)
+        deadline = time.monotonic() + 20  # the broker's PUBACK comes before the controller has the message
+        while agent_status(system, agent_id) != "online" and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert system.controller.ingestor.wait_idle(10)
     finally:
         agent.close()
@@ -204,5 +207,9 @@ def test_an_agents_own_login_cannot_inflate_the_report_or_pin_it_offline(system:
     assert after == before
     (still,) = system.api.get("/api/plays", params={"agent_id": agent_id}).json()
     assert still["status"] == "planned"
+    assert agent_status(system, agent_id) == "online"  # the 2099 state did not pin it offline
+
+
+def agent_status(system: System, agent_id: str) -> str:
     (listed,) = [a for a in system.api.get("/api/agents").json() if a["id"] == agent_id]
-    assert listed["status"] == "online"  # the 2099 state did not pin it offline
+    return str(listed["status"])
