@@ -24,8 +24,8 @@ from controller.api import (
     schedules,
     system,
 )
-from controller.api.deps import current_actor
 from controller.config import Settings, get_settings
+from controller.deps import current_actor
 from controller.dispatch.broker_auth import load_or_create_secret
 from controller.errors import ControllerError
 from controller.runtime import Controller

@@ -13,6 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from common.broker_url import redact_url
 from common.clock import Clock, SystemClock
 from controller.audio import MediaStore, PiperEngine, register_engine
+from controller.background.ingest import Ingestor
+from controller.background.jobs import ScheduleJobs
+from controller.background.publisher import ManifestPublisher
+from controller.background.scheduler import BroadcastScheduler
 from controller.config import Settings
 from controller.db.migrate import upgrade
 from controller.db.models import User
@@ -21,12 +25,9 @@ from controller.dispatch.broker_auth import load_or_create_secret
 from controller.dispatch.bus import MqttBus
 from controller.dispatch.dynsec import DynamicSecurity
 from controller.dispatch.embedded import EmbeddedBroker
-from controller.dispatch.ingest import Ingestor
-from controller.dispatch.publisher import ManifestPublisher
 from controller.errors import ControllerError
-from controller.scheduling.jobs import ScheduleJobs
-from controller.scheduling.scheduler import BroadcastScheduler
 from controller.services.access import LoginCache
+from controller.services.context import Context
 from controller.services.manifests import ManifestPolicy
 from controller.services.users import Role, create_user
 from protocol import Signer, Topics, encode_public_key
@@ -75,6 +76,17 @@ class Controller:
     def public_key(self) -> str:
         """The base64 key agents put in their config to verify our messages."""
         return encode_public_key(self.signer.public_key)
+
+    def context(self) -> Context:
+        """What the service operations need, without the controller itself."""
+        return Context(
+            session_factory=self.session_factory,
+            clock=self.clock,
+            settings=self.settings,
+            dispatcher=self.publisher,
+            store=self.store,
+            confirm_secret=self.confirm_secret,
+        )
 
     def start(self) -> None:
         s = self.settings

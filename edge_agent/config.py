@@ -16,9 +16,9 @@ from nacl.signing import VerifyKey
 
 from common.broker_url import BrokerAddress, parse_broker_url
 from edge_agent.errors import ConfigError
-from edge_agent.quiet import QuietHours, parse_hhmm
 from protocol.codec import describe
 from protocol.errors import ProtocolError
+from protocol.quiet import QuietHours, parse_hhmm
 from protocol.signing import decode_public_key
 from protocol.topics import Topics, check_agent_id
 
@@ -91,10 +91,10 @@ class AgentConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_on
     """A play that cannot start within this long after its `starts_at` is skipped as late."""
     download_attempts: Annotated[int, Meta(ge=1, le=20)] = 3
     telemetry_interval_s: Annotated[float, Meta(ge=0)] = 300.0
+    """Seconds between telemetry messages; 0 turns telemetry off."""
     manifest_pull_interval_s: Annotated[float, Meta(ge=0, le=86_400)] = 600.0
     """v1.2: how often (jittered ±50 %) to also fetch the signed manifest over HTTP from `media_base_url`,
     besides at each connect; 0 turns the second channel off."""
-    """Seconds between telemetry messages; 0 turns telemetry off."""
     security_events_burst: Annotated[int, Meta(ge=1, le=1000)] = 10
     security_events_per_minute: Annotated[float, Meta(gt=0, le=600)] = 6.0
     """Rejected messages are reported at most at this rate after a burst; the rest are counted and the

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from nacl.signing import SigningKey
@@ -18,6 +19,9 @@ from protocol.messages import AgentMessage
 from protocol.signing import Signer, encode_public_key
 
 KEY_FILE = "agent_ed25519.key"
+
+Seal = Callable[[str, AgentMessage], bytes]
+"""Makes a report into the bytes sent on a topic: the agent's signed envelope (`AgentIdentity.seal`)."""
 
 
 class AgentIdentity:

@@ -8,7 +8,7 @@ import re
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, Response
 
-from controller.api.deps import ControllerDep
+from controller.deps import ControllerDep
 
 router = APIRouter(tags=["media"])
 _SHA = re.compile(r"^[0-9a-f]{64}$")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
-from starlette.concurrency import run_in_threadpool
 
-from controller.api.deps import ControllerDep, CurrentActor, SessionDep
-from controller.db.session import transaction
+from controller.deps import ContextDep, ControllerDep, CurrentActor, SessionDep
 from controller.errors import InvalidInput
+from controller.services import schedule_actions
 from controller.services.access import require_commune
-from controller.services.schedule_files import ScheduleImportReport, export_schedule, import_schedule
+from controller.services.schedule_files import ScheduleImportReport, export_schedule
 from controller.services.schedule_ical import export_ical
 
 router = APIRouter(prefix="/api/communes/{commune_id}/schedule", tags=["schedule files"])
@@ -40,9 +39,7 @@ def export_yaml(commune_id: int, session: SessionDep, actor: CurrentActor) -> Pl
     openapi_extra=YAML_BODY,
     responses={409: {"description": "a programme has unresolved conflicts or refusals, listed in `issues`"}},
 )
-async def import_yaml(
-    commune_id: int, request: Request, controller: ControllerDep, actor: CurrentActor
-) -> ScheduleImportReport:
+async def import_yaml(commune_id: int, request: Request, ctx: ContextDep, actor: CurrentActor) -> ScheduleImportReport:
     """Apply a schedule file (body: the YAML text) with the same checks as the programme API; all or nothing."""
     body = await request.body()
     if len(body) > MAX_FILE_BYTES:
@@ -51,18 +48,7 @@ async def import_yaml(
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidInput("schedule file is not UTF-8", "Tệp lịch phải được lưu bằng mã UTF-8.") from None
-
-    def work() -> ScheduleImportReport:
-        with transaction(controller.session_factory) as session:
-            require_commune(session, actor, commune_id, write=True)
-            return import_schedule(
-                session, text, actor, controller.clock.now(), controller.jobs.horizon, commune_id=commune_id
-            )
-
-    report = await run_in_threadpool(work)
-    if report.changed_agents:
-        controller.publisher.refresh(report.changed_agents)
-    return report
+    return await schedule_actions.import_file(ctx, commune_id, text, actor)
 
 
 @router.get(".ics", response_class=Response, responses={200: {"content": {"text/calendar": {}}}})

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from controller.db.models import Agent, Play, PlayEvent, ReportSequence, SecurityEventRecord
-from controller.reports.labels import REFUSED_BY_CONTROLLER
+from controller.db.status import REFUSED_BY_CONTROLLER, PlayStatus
 from protocol.codec import encode
 from protocol.messages import (
     AgentMessage,
@@ -40,7 +40,15 @@ DURATION_TOLERANCE_RATIO = 0.02
 SAME_CLOCK_SLACK = timedelta(seconds=2)
 
 
-_RANK = {"planned": 0, "downloaded": 1, "started": 2, "missed": 2.5, "finished": 3, "failed": 3, "skipped": 3}
+_RANK: dict[str, float] = {
+    PlayStatus.PLANNED: 0,
+    PlayStatus.DOWNLOADED: 1,
+    PlayStatus.STARTED: 2,
+    PlayStatus.MISSED: 2.5,
+    PlayStatus.FINISHED: 3,
+    PlayStatus.FAILED: 3,
+    PlayStatus.SKIPPED: 3,
+}
 """A later event never moves a play back. `missed` is set by the controller at slot end; a confirmation that
 arrives later from an agent's outbox (finished, failed, skipped) still replaces it."""
 

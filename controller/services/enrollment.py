@@ -25,6 +25,7 @@ import secrets
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +39,8 @@ from controller.dispatch.broker_auth import derive_password, load_or_create_secr
 from controller.errors import Conflict, ControllerError, InvalidInput, NotFound
 from controller.schemas import AgentCreate
 from controller.services import geo
+from controller.services.agents import BrokerLogins
+from controller.services.context import Context
 from protocol.errors import ProtocolError
 from protocol.signing import decode_public_key
 from protocol.topics import check_agent_id
@@ -239,6 +242,45 @@ def register_key(session: Session, agent_id: str, public_key: str, now: datetime
     agent = session.get_one(Agent, agent_id)
     agent.public_key, agent.key_set_at = public_key, now
     session.execute(delete(ReportSequence).where(ReportSequence.agent_id == agent_id))
+
+
+def enroll_agent(
+    ctx: Context,
+    token: str,
+    *,
+    broker_url: str,
+    controller_public_key: str,
+    topic_root: str,
+    credentials_for: Callable[[str], tuple[str, str]] | None = None,
+    public_key: str | None = None,
+    logins: BrokerLogins | None = None,
+) -> EnrollmentResult:
+    """Redeem a token in one transaction; a newly registered cluster gets its first manifest after the commit.
+
+    `credentials_for(agent_id)` is the embedded broker's login for the agent, when there is one;
+    `logins` (Mosquitto's dynamic security) gets the agent's login before the commit, so there is no
+    registration without its login. `public_key` is the agent's own Ed25519 key (protocol v1.2).
+    """
+    secret = load_or_create_secret(ctx.settings.data_dir / "mqtt_secret")
+    claims = read_token(secret, token)
+    with ctx.transaction() as session:
+        result = enroll(
+            session,
+            secret=secret,
+            data_dir=ctx.settings.data_dir,
+            token=token,
+            broker_url=broker_url,
+            controller_public_key=controller_public_key,
+            topic_root=topic_root,
+            media_base_url=ctx.base_url,
+            credentials=credentials_for(claims.agent_id) if credentials_for else None,
+            public_key=public_key,
+        )
+        if logins is not None:
+            logins.add_agent(result.agent_id, result.password)
+    if result.registered:
+        ctx.dispatcher.refresh([result.agent_id])
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from controller.api.deps import ControllerDep
 from controller.db.session import transaction
+from controller.deps import ControllerDep
 from controller.services.users import authenticate
 from controller.web.render import WebRoute, render
 from controller.web.security import CsrfChecked, sign_in

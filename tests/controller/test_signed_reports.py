@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.clock import ManualClock
+from controller.background.ingest import Ingestor
 from controller.db.models import Play, SecurityEventRecord
 from controller.db.session import transaction
-from controller.dispatch.ingest import Ingestor
 from controller.reports.quarterly import quarterly_report
 from controller.reports.sequences import missing_confirmations
 from controller.reports.today import today_overview

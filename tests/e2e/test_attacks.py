@@ -6,8 +6,10 @@ import asyncio
 import queue
 import threading
 import time
+from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import paho.mqtt.client as mqtt
@@ -30,6 +32,7 @@ from protocol import (
 from protocol.codec import encode
 from protocol.signing import generate_private_key
 from simulator.demo import seed_commune
+from simulator.fleet import Fleet
 from tests.e2e.conftest import System, quarter_params
 from tests.e2e.test_broadcast_loop import fleet_for, render_short_bulletin
 
@@ -154,7 +157,7 @@ def test_forged_and_replayed_manifests_are_rejected_and_nothing_plays(system: Sy
     assert "replayed" in reasons
 
 
-async def _with_stop(fleet, coro):  # type: ignore[no-untyped-def]
+async def _with_stop(fleet: Fleet, coro: Coroutine[Any, Any, None]) -> None:
     try:
         await coro
     finally:

@@ -1,4 +1,4 @@
-"""Annotated dependencies shared by the routes."""
+"""Annotated dependencies shared by the routes of both front-ends (api/ and web/)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from controller.db.models import User
 from controller.runtime import Controller
 from controller.services.access import Actor
+from controller.services.context import Context
 
 
 async def get_controller(request: Request) -> Controller:
@@ -21,6 +22,13 @@ async def get_controller(request: Request) -> Controller:
 
 
 ControllerDep = Annotated[Controller, Depends(get_controller)]
+
+
+def get_context(controller: ControllerDep) -> Context:
+    return controller.context()
+
+
+ContextDep = Annotated[Context, Depends(get_context)]
 
 
 def get_session(controller: ControllerDep) -> Iterator[Session]:
