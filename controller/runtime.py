@@ -88,6 +88,10 @@ class Controller:
             confirm_secret=self.confirm_secret,
         )
 
+    def latest_manifest(self, agent_id: str) -> bytes | None:
+        """The signed manifest last published for `agent_id` (served over HTTP too, protocol v1.2)."""
+        return self.publisher.latest(agent_id)
+
     def start(self) -> None:
         s = self.settings
         stack = ExitStack()

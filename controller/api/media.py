@@ -33,7 +33,7 @@ async def get_manifest(agent_id: str, controller: ControllerDep) -> Response:
 
     Served without a login like the audio it points to: it is signed, and only says what will play where.
     """
-    payload = controller.publisher.latest(agent_id)
+    payload = controller.latest_manifest(agent_id)
     if payload is None:
         raise HTTPException(status_code=404, detail="Chưa có lịch phát cho cụm loa này.")
     return Response(payload, media_type="application/json", headers={"Cache-Control": "no-store"})

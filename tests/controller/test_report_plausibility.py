@@ -8,6 +8,7 @@ offline for good.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -87,7 +88,7 @@ def security_reasons(factory: sessionmaker[Session]) -> list[str]:
     ],
 )
 def test_implausible_confirmations_are_refused_and_never_counted(
-    session_factory: sessionmaker[Session], seed: Seed, reason: str, changes: dict[str, object]
+    session_factory: sessionmaker[Session], seed: Seed, reason: str, changes: dict[str, Any]
 ) -> None:
     play_id = book(session_factory, seed)
     assert feed(session_factory, finished(play_id, **changes)) == 1

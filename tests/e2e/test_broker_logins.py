@@ -35,7 +35,12 @@ def try_login(endpoint: BrokerEndpoint, username: str, password: str) -> str:
     done = threading.Event()
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=username, protocol=mqtt.MQTTv311)
     client.username_pw_set(username, password)
-    client.on_connect = lambda _c, _u, _f, reason, _p: (result.append(str(reason)), done.set())
+
+    def on_connect(_c: object, _u: object, _f: object, reason: object, _p: object) -> None:
+        result.append(str(reason))
+        done.set()
+
+    client.on_connect = on_connect
     client.connect(endpoint.host, endpoint.port)
     client.loop_start()
     try:
