@@ -297,7 +297,7 @@ def _store_confirmations(
         _advance(plays[play_id], by_key[(play_id, event)])
 
 
-STALE_FROM = frozenset({"held", "cancelled"})
+STALE_FROM = frozenset({PlayStatus.HELD, PlayStatus.CANCELLED})
 """A play in one of these states is in no current manifest: if it still plays, a stale schedule was followed."""
 
 

@@ -18,6 +18,7 @@ from common.clock import ManualClock
 from controller.background.ingest import Ingestor
 from controller.db.models import Agent, Play, SecurityEventRecord
 from controller.db.session import transaction
+from controller.db.status import PlayStatus
 from controller.reports.quarterly import quarterly_report
 from controller.reports.today import today_overview
 from controller.schemas import ScheduleCreate
@@ -95,7 +96,7 @@ def test_implausible_confirmations_are_refused_and_never_counted(
     assert confirmed_minutes(session_factory) == 0.0
     assert security_reasons(session_factory) == [reason]
     with session_factory() as s:
-        assert s.get_one(Play, play_id).status == "planned"
+        assert s.get_one(Play, play_id).status == PlayStatus.PLANNED
     # The genuine confirmation that follows still counts.
     assert feed(session_factory, finished(play_id)) == 0
     assert confirmed_minutes(session_factory) == pytest.approx(AUDIO_S / 60, abs=0.01)
@@ -194,9 +195,9 @@ def test_malformed_reports_become_rate_limited_security_events(
     assert ingestor.totals.dropped == 4
 
 
-@pytest.mark.parametrize("later_state", ["held", "cancelled"])
+@pytest.mark.parametrize("later_state", [PlayStatus.HELD, PlayStatus.CANCELLED])
 def test_a_play_confirmed_from_a_stale_schedule_is_flagged_and_counted_apart(
-    session_factory: sessionmaker[Session], seed: Seed, later_state: str
+    session_factory: sessionmaker[Session], seed: Seed, later_state: PlayStatus
 ) -> None:
     play_id = book(session_factory, seed)
     with transaction(session_factory) as s:  # a later manifest revision held or cancelled the booking
@@ -204,7 +205,7 @@ def test_a_play_confirmed_from_a_stale_schedule_is_flagged_and_counted_apart(
     assert feed(session_factory, finished(play_id, manifest_revision=2)) == 0
     with session_factory() as s:
         play = s.get_one(Play, play_id)
-        assert (play.status, play.stale_schedule) == ("finished", True)
+        assert (play.status, play.stale_schedule) == (PlayStatus.FINISHED, True)
         report = quarterly_report(s, 2026, 2, "Asia/Ho_Chi_Minh")
         page = today_overview(s, AFTER, "Asia/Ho_Chi_Minh", commune_id=seed.commune_id)
     assert (report.total_confirmed_plays, report.total_confirmed_minutes, report.total_stale_plays) == (0, 0.0, 1)

@@ -11,6 +11,7 @@ from common.clock import ManualClock
 from controller.background.ingest import Ingestor
 from controller.db.models import Play, SecurityEventRecord
 from controller.db.session import transaction
+from controller.db.status import PlayStatus
 from controller.reports.quarterly import quarterly_report
 from controller.reports.sequences import missing_confirmations
 from controller.reports.today import today_overview
@@ -91,14 +92,14 @@ def test_a_keyed_agent_s_unsigned_and_forged_reports_are_refused(
     for payload in forged:
         run(session_factory, clock, (topic, payload))
         clock.advance(timedelta(minutes=2))  # past the security-event rate limit
-    assert statuses(session_factory) == ["planned"]
+    assert statuses(session_factory) == [PlayStatus.PLANNED]
     with session_factory() as s:
         reasons = [e.reason for e in s.scalars(select(SecurityEventRecord).order_by(SecurityEventRecord.id))]
         assert quarterly_report(s, 2026, 2, "Asia/Ho_Chi_Minh").total_confirmed_plays == 0
     assert reasons == ["unsigned", "unknown-key", "bad-signature"]
 
     run(session_factory, clock, (topic, Signer(key).sign(topic, c)))  # the genuine one counts
-    assert statuses(session_factory) == ["finished"]
+    assert statuses(session_factory) == [PlayStatus.FINISHED]
 
 
 def test_a_lost_confirmation_shows_as_a_gap_in_the_sequence(session_factory: sessionmaker[Session], seed: Seed) -> None:
@@ -116,11 +117,11 @@ def test_a_lost_confirmation_shows_as_a_gap_in_the_sequence(session_factory: ses
         assert missing_confirmations(s, [AGENT, "cum-1"]) == {AGENT: [3, 5]}
         page = today_overview(s, START + timedelta(hours=4), "Asia/Ho_Chi_Minh", commune_id=seed.commune_id)
     assert "Cụm loa cum-0 thiếu 2 xác nhận phát (số thứ tự 3, 5)." in [a.message_vi for a in page.alerts]
-    assert statuses(session_factory) == ["finished"] * 4
+    assert statuses(session_factory) == [PlayStatus.FINISHED] * 4
 
 
 def test_an_agent_without_a_key_may_still_report_unsigned(session_factory: sessionmaker[Session], seed: Seed) -> None:
     play_id = book(session_factory, seed)
     topic = TOPICS.confirmations(AGENT)
     run(session_factory, ManualClock(AFTER), (topic, encode(finished(play_id, 1))))
-    assert statuses(session_factory) == ["finished"]
+    assert statuses(session_factory) == [PlayStatus.FINISHED]
