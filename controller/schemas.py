@@ -63,6 +63,11 @@ class AgentCreate(Schema):
     name: str = Field(default="", max_length=200)
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
+    public_key: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9+/]{43}=$",
+        description="the post's own Ed25519 public key (base64 of 32 bytes), as enrolment registers it (v1.2)",
+    )
 
 
 CLOCK_SKEW_LIMIT_S = 1.0
