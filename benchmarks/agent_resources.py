@@ -66,6 +66,8 @@ from benchmarks.common import Out, machine, mosquitto_for_benchmark, stamp, tabl
 from common.broker_url import parse_broker_url
 from common.clock import utcnow
 from protocol import (
+    AgentState,
+    AgentStatus,
     Confirmation,
     ManifestPlay,
     PlayEvent,
@@ -73,7 +75,7 @@ from protocol import (
     ScheduleManifest,
     Signer,
     Topics,
-    decode_agent_message,
+    read_report,
 )
 from protocol.signing import encode_public_key, generate_private_key
 
@@ -347,7 +349,11 @@ def wait_online(broker: str, topics: Topics, agent_id: str, timeout: float = 30)
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-watch-{os.getpid()}")
 
     def on_message(_client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        if b'"online"' in msg.payload:
+        try:
+            state = read_report(bytes(msg.payload)).message  # signed by the agent since v1.2
+        except ProtocolError:
+            return
+        if isinstance(state, AgentState) and state.status is AgentStatus.ONLINE:
             online.set()
 
     client.on_message = on_message
@@ -401,7 +407,7 @@ class ConfirmationWatch:
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
         try:
-            message = decode_agent_message(bytes(msg.payload))
+            message = read_report(bytes(msg.payload)).message
         except ProtocolError:
             return
         if isinstance(message, Confirmation) and message.event in self.END and not self._ended.is_set():

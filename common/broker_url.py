@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from common.errors import LoaError
 
@@ -43,3 +43,18 @@ def parse_broker_url(url: str) -> BrokerAddress:
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
     )
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password replaced by `***`, for logs, reports and JSON. Anything unparsable is hidden."""
+    try:
+        parts = urlsplit(url)
+        password, host = parts.password, parts.hostname
+        port = parts.port
+    except ValueError:
+        return "<unparsable URL>"
+    if password is None:
+        return url
+    host = f"[{host}]" if host and ":" in host else host or ""
+    netloc = f"{parts.username or ''}:***@{host}{f':{port}' if port else ''}"
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     mqtt_username: str | None = None
     mqtt_password: str | None = None
     mqtt_client_id: str = "loa-controller"
+    mqtt_dynsec_username: str | None = Field(
+        default=None, description="an external Mosquitto's dynamic-security admin: enrolment adds agent logins"
+    )
+    mqtt_dynsec_password: SecretStr | None = None
     embedded_mqtt_host: str = "127.0.0.1"
     embedded_mqtt_port: int = 1883
     topic_root: str = "loa/v1"

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.broker_url import redact_url
 from common.clock import Clock, SystemClock
 from controller.audio import MediaStore, PiperEngine, register_engine
 from controller.background.ingest import Ingestor
@@ -22,6 +23,7 @@ from controller.db.models import User
 from controller.db.session import make_engine, make_session_factory
 from controller.dispatch.broker_auth import load_or_create_secret
 from controller.dispatch.bus import MqttBus
+from controller.dispatch.dynsec import DynamicSecurity
 from controller.dispatch.embedded import EmbeddedBroker
 from controller.errors import ControllerError
 from controller.services.access import LoginCache
@@ -64,6 +66,8 @@ class Controller:
         self.bus: MqttBus
         self.ingestor: Ingestor
         self.publisher: ManifestPublisher
+        self.broker_logins: DynamicSecurity | None = None
+        """Agent logins on an external Mosquitto, through its dynamic-security plugin (None: not managed)."""
         self.embedded_broker: EmbeddedBroker | None = None
         self.jobs: ScheduleJobs
         self.confirm_secret: bytes = b""
@@ -84,6 +88,10 @@ class Controller:
             store=self.store,
             confirm_secret=self.confirm_secret,
         )
+
+    def latest_manifest(self, agent_id: str) -> bytes | None:
+        """The signed manifest last published for `agent_id` (served over HTTP too, protocol v1.2)."""
+        return self.publisher.latest(agent_id)
 
     def start(self) -> None:
         s = self.settings
@@ -107,6 +115,10 @@ class Controller:
             username, password = s.mqtt_username, s.mqtt_password
             if s.mqtt_url:
                 self.broker_url = s.mqtt_url
+                if s.mqtt_dynsec_username and s.mqtt_dynsec_password:
+                    self.broker_logins = DynamicSecurity(
+                        s.mqtt_url, s.mqtt_dynsec_username, s.mqtt_dynsec_password.get_secret_value(), s.topic_root
+                    )
             else:
                 secret = load_or_create_secret(s.data_dir / "mqtt_secret")
                 self.embedded_broker = EmbeddedBroker(
@@ -167,7 +179,11 @@ class Controller:
             stack.close()
             raise
         self._stack = stack
-        log.info("controller started: broker %s, database %s", self.broker_url, self.engine.url.render_as_string())
+        log.info(
+            "controller started: broker %s, database %s",
+            redact_url(self.broker_url),
+            self.engine.url.render_as_string(),
+        )
 
     def _bootstrap_admin(self) -> None:
         """Create the first admin from LOA_ADMIN_USERNAME/LOA_ADMIN_PASSWORD, only while no user exists."""

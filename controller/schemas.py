@@ -63,6 +63,11 @@ class AgentCreate(Schema):
     name: str = Field(default="", max_length=200)
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
+    public_key: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9+/]{43}=$",
+        description="the post's own Ed25519 public key (base64 of 32 bytes), as enrolment registers it (v1.2)",
+    )
 
 
 CLOCK_SKEW_LIMIT_S = 1.0
@@ -77,6 +82,7 @@ class AgentPublic(AgentCreate):
     clock_offset_s: float | None = None
     volume: int | None = None
     current_play_id: str | None = None
+    retired_at: datetime | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -283,6 +289,8 @@ class ReportRow(Schema):
     confirmed_plays: int
     confirmed_minutes: float
     bulletins_broadcast: int
+    stale_plays: int = 0
+    """Played from a schedule a later revision held or cancelled ("phát theo lịch cũ"): not in the counts above."""
 
 
 class QuarterlyReport(Schema):
@@ -295,6 +303,7 @@ class QuarterlyReport(Schema):
     total_planned_plays: int
     total_confirmed_plays: int
     total_confirmed_minutes: float
+    total_stale_plays: int = 0
 
 
 class BroadcastLogEntry(Schema):

@@ -26,6 +26,8 @@ from edge_agent.confirmations import ConfirmationFacts, Confirmations
 from edge_agent.controls import LocalControls
 from edge_agent.errors import AgentError, ConfigError
 from edge_agent.hardware import Amplifier, StatusLed, StopButton
+from edge_agent.identity import AgentIdentity, load_or_create_identity
+from edge_agent.manifest_pull import ManifestPuller
 from edge_agent.media_client import MediaClient
 from edge_agent.playback import INTERRUPTED, STOPPED_LOCALLY, Playback
 from edge_agent.player import Player
@@ -34,7 +36,7 @@ from edge_agent.session import MqttSession
 from edge_agent.state import AgentStore, PlayStatus
 from edge_agent.telemetry import NowPlaying, TelemetryReporter
 from protocol import Topics
-from protocol.messages import AgentState, AgentStatus, Telemetry
+from protocol.messages import AgentMessage, AgentState, AgentStatus, Telemetry
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +161,8 @@ class Agent:
         self._listener = listener
         self._volume = config.volume
         self._store: AgentStore | None = None
+        self.identity: AgentIdentity | None = None
+        """The agent's own signing key (v1.2), loaded or made with the store in `run()`."""
         self._playback: Playback | None = None
         self._scheduler: Scheduler | None = None
         self._commands: CommandHandler | None = None
@@ -167,7 +171,13 @@ class Agent:
         self._running = False
         self._background: set[asyncio.Future[Any]] = set()
         self.confirmations = Confirmations(
-            self.agent_id, self.topics, self.clock, lambda: self.store, on_recorded=self._recorded, emit=self._emit
+            self.agent_id,
+            self.topics,
+            self.clock,
+            lambda: self.store,
+            on_recorded=self._recorded,
+            emit=self._emit,
+            seal=self.seal,
         )
         self.session = MqttSession(config, self.topics, self.clock, self, stopping=self._stopping, log=self.log)
         self.security = SecurityEvents(
@@ -175,6 +185,7 @@ class Agent:
             self.topics,
             self.clock,
             publish=self.session.publish,
+            seal=self.seal,
             quiet=lambda: self._quiet,
             emit=self._emit,
             log=self.log,
@@ -188,6 +199,7 @@ class Agent:
             volume=lambda: self._volume,
             now_playing=self._now_playing,
             sources=health_sources or health.HealthSources(),
+            seal=self.seal,
         )
 
     # -- public state ----------------------------------------------------------------------------
@@ -284,6 +296,7 @@ class Agent:
     def _open(self) -> None:
         """Start the parts in order: store, playback line, local controls, scheduler, commands; then recover."""
         store = self._store = AgentStore.in_dir(self.config.state_dir)
+        self.identity = load_or_create_identity(self.config.state_dir)
         fetcher.remove_stale_parts(self.config.media_dir)
         saved = store.get_setting("volume")
         self._volume = int(saved) if saved is not None else self.config.volume
@@ -375,6 +388,12 @@ class Agent:
             manifest_revision=revision,
         )
 
+    def seal(self, topic: str, message: AgentMessage) -> bytes:
+        """A report signed with the agent's own key (protocol v1.2)."""
+        if self.identity is None:
+            raise AgentError("the agent's key is loaded only while run() runs")
+        return self.identity.seal(topic, message)
+
     async def handle(self, topic: str, payload: bytes) -> None:
         """Verify and act on one inbound message. Never raises: bad input is logged and dropped."""
         if self._commands is None:
@@ -384,7 +403,26 @@ class Agent:
 
     def session_tasks(self, client: aiomqtt.Client) -> dict[str, Coroutine[Any, Any, None]]:
         self.confirmations.wake()
-        return {"outbox": self.confirmations.flush_loop(client), "telemetry": self.telemetry_reporter.loop(client)}
+        tasks = {"outbox": self.confirmations.flush_loop(client), "telemetry": self.telemetry_reporter.loop(client)}
+        puller = self._manifest_puller()
+        if puller is not None:
+            tasks["manifest-pull"] = puller.run()
+        return tasks
+
+    def _manifest_puller(self) -> ManifestPuller | None:
+        """The HTTP channel for the manifest (v1.2), when the agent knows the controller's base URL."""
+        base = self.config.media_base_url
+        if not base or self.config.manifest_pull_interval_s <= 0 or self._http is None:
+            return None
+        topic = self.topics.manifest(self.agent_id)
+        return ManifestPuller(
+            f"{base.rstrip('/')}/manifests/{self.agent_id}.json",
+            self._http,
+            deliver=lambda body: self.handle(topic, body),
+            held_revision=self.store.manifest_revision,
+            interval_s=self.config.manifest_pull_interval_s,
+            log=self.log,
+        )
 
     def connection_changed(self, connected: bool) -> None:
         self._update_led()

@@ -16,12 +16,12 @@ import aiomqtt
 
 from common.clock import Clock
 from edge_agent.config import AgentConfig
+from edge_agent.identity import Seal
 from edge_agent.playback import ItemKind, Playback, PlayItem
 from edge_agent.ratelimit import TokenBucket
 from edge_agent.scheduler import Scheduler
 from edge_agent.state import AgentStore
 from protocol import Topics, Verifier
-from protocol.codec import encode
 from protocol.errors import MessageRejected, RejectReason
 from protocol.messages import (
     PlayNow,
@@ -51,6 +51,7 @@ class SecurityEvents:
         clock: Clock,
         *,
         publish: Publish,
+        seal: Seal,
         quiet: Callable[[], QuietHours],
         emit: Callable[[str], None],
         log: AgentLog,
@@ -61,6 +62,7 @@ class SecurityEvents:
         self._commands_topic = topics.commands(config.agent_id)
         self._clock = clock
         self._publish = publish
+        self._seal = seal
         self._emit = emit
         self.log = log
         self._background: set[asyncio.Future[Any]] = set()
@@ -85,7 +87,7 @@ class SecurityEvents:
             suppressed=self._bucket.take_suppressed(),
         )
         try:
-            sent = await self._publish(self._topic, encode(event))
+            sent = await self._publish(self._topic, self._seal(self._topic, event))
         except aiomqtt.MqttError as err:
             self.log.warning("could not report the rejection: %s", err)
             sent = False

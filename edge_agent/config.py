@@ -92,6 +92,9 @@ class AgentConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_on
     download_attempts: Annotated[int, Meta(ge=1, le=20)] = 3
     telemetry_interval_s: Annotated[float, Meta(ge=0)] = 300.0
     """Seconds between telemetry messages; 0 turns telemetry off."""
+    manifest_pull_interval_s: Annotated[float, Meta(ge=0, le=86_400)] = 600.0
+    """v1.2: how often (jittered ±50 %) to also fetch the signed manifest over HTTP from `media_base_url`,
+    besides at each connect; 0 turns the second channel off."""
     security_events_burst: Annotated[int, Meta(ge=1, le=1000)] = 10
     security_events_per_minute: Annotated[float, Meta(gt=0, le=600)] = 6.0
     """Rejected messages are reported at most at this rate after a burst; the rest are counted and the

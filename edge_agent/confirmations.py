@@ -16,6 +16,7 @@ import aiomqtt
 
 from common.clock import Clock
 from edge_agent.faults import EXIT_BEFORE_CONFIRM, fault_point
+from edge_agent.identity import Seal
 from edge_agent.state import AgentStore, PlayStatus
 from protocol import MQTT_QOS, Topics
 from protocol.messages import Confirmation, ManifestPlay, PlayEvent
@@ -54,6 +55,7 @@ class Confirmations:
         *,
         on_recorded: Callable[[PlayStatus, str | None], None],
         emit: Callable[[str], None],
+        seal: Seal,
     ) -> None:
         self.agent_id = agent_id
         self._topic = topics.confirmations(agent_id)
@@ -61,6 +63,7 @@ class Confirmations:
         self._store = store
         self._on_recorded = on_recorded
         self._emit = emit
+        self._seal = seal
         self._ready = asyncio.Event()
         self._lock = asyncio.Lock()
 
@@ -89,7 +92,9 @@ class Confirmations:
             resumed_after=facts.resumed_after,
             preempted_played_s=facts.preempted_played_s,
         )
-        if not self._store().advance(play_id, status, confirmation, now, facts.reason):
+        if not self._store().advance(
+            play_id, status, confirmation, now, facts.reason, seal=lambda numbered: self._seal(self._topic, numbered)
+        ):
             return False
         self._on_recorded(status, facts.reason)
         if status is PlayStatus.FINISHED:

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from common.broker_url import redact_url
 from edge_agent.config import load_config
+from edge_agent.identity import load_or_create_identity
 
 
 class EnrollError(Exception):
@@ -36,11 +38,14 @@ class Enrollment:
     media_base_url: str
 
 
-def redeem(controller_url: str, token: str, *, timeout: float = 30.0) -> Enrollment:
-    """POST the token to `{controller_url}/api/enroll` and return what the controller granted."""
+def redeem(controller_url: str, token: str, *, public_key: str | None = None, timeout: float = 30.0) -> Enrollment:
+    """POST the token (and the agent's public key, v1.2) to `{controller_url}/api/enroll`; return what was granted."""
+    body_out: dict[str, str] = {"token": token.strip()}
+    if public_key is not None:
+        body_out["public_key"] = public_key
     request = urllib.request.Request(
         f"{controller_url.rstrip('/')}/api/enroll",
-        data=json.dumps({"token": token.strip()}).encode("utf-8"),
+        data=json.dumps(body_out).encode("utf-8"),
         headers={"Content-Type": "application/json", "Accept": "application/json"},
         method="POST",
     )
@@ -139,14 +144,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.stop_button_pin is not None:
         extra["stop_button_pin"] = args.stop_button_pin
     try:
-        granted = redeem(args.controller, args.token)
+        # The post makes its own key pair here; only the public half leaves it (protocol v1.2).
+        identity = load_or_create_identity(args.state_dir)
+        granted = redeem(args.controller, args.token, public_key=identity.public_key)
         path = write_files(
             granted, args.config, state_dir=args.state_dir, password_file=args.password_file, extra=extra
         )
     except Exception as exc:
         print(f"loa-enroll: {exc}", file=sys.stderr)
         return 1
-    print(f"enrolled {granted.agent_id}: config {path}, broker {granted.broker_url}")
+    print(f"enrolled {granted.agent_id}: config {path}, broker {redact_url(granted.broker_url)}")
     return 0
 
 

@@ -20,8 +20,7 @@ from edge_agent.config import AgentConfig
 from edge_agent.errors import AgentError
 from edge_agent.timing import wait_until_or
 from protocol import MQTT_QOS, Topics
-from protocol.codec import encode
-from protocol.messages import AgentState, AgentStatus
+from protocol.messages import AgentMessage, AgentState, AgentStatus
 
 MQTT_TIMEOUT_S = 30.0
 """How long a CONNACK, SUBACK or PUBACK may take before the connection counts as lost (4G is slow)."""
@@ -42,6 +41,10 @@ class SessionHooks(Protocol):
 
     def state(self, status: AgentStatus, at: datetime | None = None) -> AgentState:
         """The retained state message for `status` (online, offline; also the Last Will)."""
+        ...
+
+    def seal(self, topic: str, message: AgentMessage) -> bytes:
+        """The agent's signed envelope of a report for `topic` (protocol v1.2)."""
         ...
 
     async def handle(self, topic: str, payload: bytes) -> None:
@@ -115,7 +118,8 @@ class MqttSession:
         if address.tls:
             tls = aiomqtt.TLSParameters(ca_certs=str(self.config.ca_file) if self.config.ca_file else None)
         self._session_at = self.clock.now()
-        will = self.hooks.state(AgentStatus.OFFLINE, at=self._session_at)
+        state_topic = self.topics.state(self.agent_id)
+        will = self.hooks.seal(state_topic, self.hooks.state(AgentStatus.OFFLINE, at=self._session_at))
         return aiomqtt.Client(
             address.host,
             address.port,
@@ -127,7 +131,7 @@ class MqttSession:
             keepalive=self.config.keepalive_s,
             timeout=MQTT_TIMEOUT_S,
             tls_params=tls,
-            will=aiomqtt.Will(self.topics.state(self.agent_id), encode(will), qos=MQTT_QOS, retain=True),
+            will=aiomqtt.Will(state_topic, will, qos=MQTT_QOS, retain=True),
         )
 
     async def _session(self) -> None:
@@ -190,7 +194,7 @@ class MqttSession:
         # The same instant as this session's Last Will: the controller takes a state no older than the last one
         # it took, so this session's Will counts after the online below, and an older session's Will never does.
         online = self.hooks.state(AgentStatus.ONLINE, at=self._session_at)
-        await client.publish(state_topic, encode(online), qos=MQTT_QOS, retain=True)
+        await client.publish(state_topic, self.hooks.seal(state_topic, online), qos=MQTT_QOS, retain=True)
         wanted = [self.topics.manifest(self.agent_id), self.topics.commands(self.agent_id)]
         granted = await client.subscribe([(t, MQTT_QOS) for t in wanted])
         refused = [t for t, code in zip(wanted, granted, strict=False) if _is_failure(code)]
@@ -201,8 +205,9 @@ class MqttSession:
         """On stop: let the agent wind down and flush, then say offline; the caller disconnects."""
         try:
             await self.hooks.goodbye(client)
-            offline = encode(self.hooks.state(AgentStatus.OFFLINE))
-            await client.publish(self.topics.state(self.agent_id), offline, qos=MQTT_QOS, retain=True, timeout=5)
+            state_topic = self.topics.state(self.agent_id)
+            offline = self.hooks.seal(state_topic, self.hooks.state(AgentStatus.OFFLINE))
+            await client.publish(state_topic, offline, qos=MQTT_QOS, retain=True, timeout=5)
         except (aiomqtt.MqttError, TimeoutError) as exc:
             self.log.warning("could not say goodbye to the broker: %s", exc)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -27,7 +27,7 @@ from pathlib import Path
 from edge_agent.errors import StoreError
 from edge_agent.faults import MID_WRITE, fault_point
 from protocol.codec import encode
-from protocol.messages import Confirmation, ManifestPlay, ScheduleManifest, decode_as
+from protocol.messages import Confirmation, ManifestPlay, ScheduleManifest, decode_as, replace
 
 SCHEMA_VERSION = 1
 SEEN_RETENTION = timedelta(days=1)
@@ -251,8 +251,13 @@ class AgentStore:
         confirmation: Confirmation | None,
         now: datetime,
         reason: str | None = None,
+        *,
+        seal: Callable[[Confirmation], bytes] | None = None,
     ) -> bool:
         """Move a play forward to `status` and queue its confirmation, in one transaction.
+
+        The confirmation is queued numbered (`seq`) and named by its manifest revision, as `seal` makes it into
+        bytes: the agent's signed envelope, or plain JSON without a `seal`.
 
         Returns False, writing nothing, when the play already stands at or past `status`:
         a play is confirmed `started` once and reaches exactly one terminal status.
@@ -271,11 +276,26 @@ class AgentStore:
                 (status.value, reason, _ts(now), play_id),
             )
             if confirmation is not None:
-                db.execute(
+                # The outbox row's number is the confirmation's `seq` (v1.2): AUTOINCREMENT never reuses one, and a
+                # transaction lost to a power cut takes its number with it, so the controller sees no false gap.
+                cursor = db.execute(
                     "INSERT INTO outbox (msg_id, play_id, event, payload, created_at) VALUES (?, ?, ?, ?, ?)",
-                    (confirmation.msg_id, play_id, confirmation.event.value, encode(confirmation), _ts(now)),
+                    (confirmation.msg_id, play_id, confirmation.event.value, b"", _ts(now)),
+                )
+                numbered = replace(confirmation, seq=cursor.lastrowid, manifest_revision=self._revision_of(db, play_id))
+                db.execute(
+                    "UPDATE outbox SET payload = ? WHERE seq = ?", ((seal or encode)(numbered), cursor.lastrowid)
                 )
         return True
+
+    @staticmethod
+    def _revision_of(db: sqlite3.Connection, play_id: str) -> int | None:
+        """The revision of the manifest a scheduled play is taken from (it is in the current one); None for play-now."""
+        row = db.execute(
+            "SELECT m.revision FROM plays p JOIN manifest m ON m.id = 1 WHERE p.play_id = ? AND p.source = ?",
+            (play_id, PlaySource.MANIFEST.value),
+        ).fetchone()
+        return int(row[0]) if row else None
 
     def arm(self, play_id: str, now: datetime) -> bool:
         """Mark a play about to start, durably. False (writing nothing) if it is already armed or further on."""

@@ -12,9 +12,9 @@ from common import __version__
 from common.clock import Clock
 from edge_agent import fetcher, health
 from edge_agent.config import AgentConfig
+from edge_agent.identity import Seal
 from edge_agent.state import AgentStore
 from protocol import MQTT_QOS, Topics
-from protocol.codec import encode
 from protocol.messages import Telemetry
 
 IDLE_CHECK_S = 60.0
@@ -47,6 +47,7 @@ class TelemetryReporter:
         volume: Callable[[], int],
         now_playing: Callable[[], NowPlaying],
         sources: health.HealthSources,
+        seal: Seal,
     ) -> None:
         self.agent_id = agent_id
         self._topic = topics.telemetry(agent_id)
@@ -56,6 +57,7 @@ class TelemetryReporter:
         self._volume = volume
         self._now_playing = now_playing
         self._sources = sources
+        self._seal = seal
         self._started = clock.now()
 
     async def loop(self, client: aiomqtt.Client) -> None:
@@ -66,7 +68,7 @@ class TelemetryReporter:
                 self._clock.now() + timedelta(seconds=interval if interval > 0 else IDLE_CHECK_S)
             )
             if interval > 0:
-                await client.publish(self._topic, encode(await self.report()), qos=MQTT_QOS)
+                await client.publish(self._topic, self._seal(self._topic, await self.report()), qos=MQTT_QOS)
 
     async def report(self) -> Telemetry:
         """The health figures as of now; each is None where this machine does not expose it."""

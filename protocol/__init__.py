@@ -28,7 +28,7 @@ from protocol.messages import (
     TestTone,
     new_msg_id,
 )
-from protocol.signing import SignedEnvelope, Signer, Verifier, decode_public_key, encode_public_key
+from protocol.signing import Report, SignedEnvelope, Signer, Verifier, decode_public_key, encode_public_key, read_report
 from protocol.topics import Channel, Topics, check_agent_id
 
 MQTT_QOS = 1
@@ -52,6 +52,7 @@ __all__ = [
     "Reboot",
     "RejectReason",
     "ReloadConfig",
+    "Report",
     "ScheduleManifest",
     "SecurityEvent",
     "SetVolume",
@@ -69,4 +70,5 @@ __all__ = [
     "encode",
     "encode_public_key",
     "new_msg_id",
+    "read_report",
 ]

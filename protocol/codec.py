@@ -9,6 +9,9 @@ from protocol.messages import AgentMessage, AgentMessageUnion, WireModel, to_jso
 
 _agent_decoder = msgspec.json.Decoder(AgentMessageUnion)
 
+MAX_AGENT_MESSAGE_BYTES = 64 * 1024
+"""An agent message above this is refused unread: the largest genuine one (a telemetry) is under 2 KiB."""
+
 
 def encode(message: WireModel, *, check: bool = True) -> bytes:
     """JSON bytes of any wire model, checked to be valid v1 (ProtocolError otherwise) unless `check` is off."""
@@ -20,8 +23,12 @@ def encode(message: WireModel, *, check: bool = True) -> bytes:
 
 def decode_agent_message(data: bytes) -> AgentMessage:
     """Parse one agent message, raising ProtocolError with the first problem on bad input."""
+    if len(data) > MAX_AGENT_MESSAGE_BYTES:
+        raise ProtocolError(f"invalid agent message: {len(data)} bytes, over {MAX_AGENT_MESSAGE_BYTES}")
     try:
         message: AgentMessage = _agent_decoder.decode(data)
+    except RecursionError:
+        raise ProtocolError("invalid agent message: nested too deeply") from None
     except msgspec.ValidationError as exc:
         raise ProtocolError(f"invalid agent message: {describe(exc)}") from None
     except msgspec.DecodeError as exc:

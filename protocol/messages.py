@@ -190,6 +190,10 @@ class Confirmation(AgentMessage, frozen=True, kw_only=True, tag="confirmation"):
     `started_at`/`ended_at`/`duration_played_s` then describe the full replay."""
     preempted_played_s: NonNegative | None = None
     """With `resumed_after`: seconds of this play heard before it was interrupted."""
+    seq: Annotated[int, Meta(ge=1)] | None = None
+    """v1.2: this agent's sequence number of the confirmation, one more for each it queues, never reused."""
+    manifest_revision: Annotated[int, Meta(ge=1)] | None = None
+    """v1.2: the revision of the manifest the play was taken from (None for a `play-now`)."""
 
 
 class AgentStatus(StrEnum):

@@ -19,9 +19,9 @@ from msgspec import Meta
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
-from protocol.codec import describe
+from protocol.codec import decode_agent_message, describe
 from protocol.errors import MessageRejected, ProtocolError, RejectReason
-from protocol.messages import ADMIN_ONLY_KINDS, ControllerMessage, SignedMessage, WireModel, to_json
+from protocol.messages import ADMIN_ONLY_KINDS, AgentMessage, ControllerMessage, SignedMessage, WireModel, to_json
 
 SIGNING_CONTEXT = b"loa-xa/v1\n"
 _controller_decoder = msgspec.json.Decoder(ControllerMessage)
@@ -38,6 +38,9 @@ class SignedEnvelope(WireModel, frozen=True, kw_only=True):
 
 
 _envelope_decoder = msgspec.json.Decoder(SignedEnvelope)
+
+MAX_SIGNED_BYTES = 4 * 1024 * 1024
+"""A signed message above this is refused unread. A 72-hour manifest of 500 plays is about 300 KiB."""
 
 
 def key_id(public: VerifyKey) -> str:
@@ -116,8 +119,11 @@ class Signer:
         self.public_key = private_key.verify_key
         self.kid = key_id(self.public_key)
 
-    def sign(self, topic: str, message: SignedMessage) -> bytes:
-        """The signed envelope's bytes. Raises ProtocolError for a message that is not valid v1."""
+    def sign(self, topic: str, message: SignedMessage | AgentMessage) -> bytes:
+        """The signed envelope's bytes. Raises ProtocolError for a message that is not valid v1.
+
+        The controller signs what it sends; since v1.2 an agent signs its reports with its own key the same way.
+        """
         try:
             payload = to_json(message).decode("utf-8")
         except ValueError as exc:
@@ -153,11 +159,7 @@ class Verifier:
         self.max_clock_skew = max_clock_skew
 
     def verify(self, topic: str, data: bytes, now: datetime) -> SignedMessage:
-        try:
-            envelope = _envelope_decoder.decode(data)
-        except msgspec.MsgspecError as exc:
-            reason = RejectReason.UNSIGNED if _looks_unsigned(data) else RejectReason.MALFORMED
-            raise MessageRejected(reason, describe(exc)) from None
+        envelope = _open_envelope(data)
         if envelope.kid == self.kid:
             key, admin = self._key, False
         elif self._admin_key is not None and envelope.kid == self.admin_kid:
@@ -171,6 +173,8 @@ class Verifier:
             raise MessageRejected(RejectReason.BAD_SIGNATURE, "signature does not match") from None
         try:
             message: SignedMessage = _controller_decoder.decode(envelope.payload)
+        except RecursionError:
+            raise MessageRejected(RejectReason.MALFORMED, "signed payload nested too deeply") from None
         except msgspec.MsgspecError as exc:
             # Signed but not valid v1: a controller bug, still never acted on.
             raise MessageRejected(RejectReason.MALFORMED, describe(exc)) from None
@@ -189,10 +193,69 @@ class Verifier:
         return message
 
 
+def _open_envelope(data: bytes) -> SignedEnvelope:
+    """The envelope in `data`; an oversized, deeply nested or bare message is refused without a traceback."""
+    if len(data) > MAX_SIGNED_BYTES:
+        raise MessageRejected(RejectReason.MALFORMED, f"{len(data)} bytes, over {MAX_SIGNED_BYTES}")
+    try:
+        envelope: SignedEnvelope = _envelope_decoder.decode(data)
+    except RecursionError:
+        raise MessageRejected(RejectReason.MALFORMED, "nested too deeply") from None
+    except msgspec.MsgspecError as exc:
+        reason = RejectReason.UNSIGNED if _looks_unsigned(data) else RejectReason.MALFORMED
+        raise MessageRejected(reason, describe(exc)) from None
+    return envelope
+
+
 def _looks_unsigned(data: bytes) -> bool:
     """True when the bytes are a bare message (a JSON object with a kind) rather than an envelope."""
     try:
         obj = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return isinstance(obj, dict) and "kind" in obj and "sig" not in obj
+
+
+# -- agent reports (v1.2) ---------------------------------------------------------------------------------------
+
+
+class Report:
+    """An agent's report as read off the wire: the message, and the envelope it came in (None: unsigned)."""
+
+    __slots__ = ("envelope", "message")
+
+    def __init__(self, message: AgentMessage, envelope: SignedEnvelope | None) -> None:
+        self.message = message
+        self.envelope = envelope
+
+    def check_signature(self, topic: str, key: VerifyKey) -> None:
+        """Raise MessageRejected unless the report is signed by `key` for `topic`."""
+        envelope = self.envelope
+        if envelope is None:
+            raise MessageRejected(RejectReason.UNSIGNED, "a report with no signature", self.message.msg_id)
+        if envelope.kid != key_id(key):
+            raise MessageRejected(
+                RejectReason.UNKNOWN_KEY, f"key id {envelope.kid} is not the agent's", self.message.msg_id
+            )
+        try:
+            key.verify(_signed_bytes(topic, envelope.payload), base64.b64decode(envelope.sig, validate=True))
+        except (binascii.Error, BadSignatureError, ValueError):
+            raise MessageRejected(RejectReason.BAD_SIGNATURE, "signature does not match", self.message.msg_id) from None
+
+
+def read_report(data: bytes) -> Report:
+    """Parse an agent's report, signed (v1.2) or bare (older agents). Raises ProtocolError when malformed.
+
+    Nothing is verified here: the caller knows the agent's key, and calls `Report.check_signature`.
+    """
+    if len(data) > MAX_SIGNED_BYTES:
+        raise ProtocolError(f"invalid agent message: {len(data)} bytes, over {MAX_SIGNED_BYTES}")
+    if not data.lstrip().startswith(b'{"v"'):  # our envelopes start so; anything else is read as a bare message
+        return Report(decode_agent_message(data), None)
+    try:
+        envelope: SignedEnvelope = _envelope_decoder.decode(data)
+    except RecursionError:
+        raise ProtocolError("invalid agent message: nested too deeply") from None
+    except msgspec.MsgspecError as exc:
+        raise ProtocolError(f"invalid signed agent message: {describe(exc)}") from None
+    return Report(decode_agent_message(envelope.payload.encode("utf-8")), envelope)

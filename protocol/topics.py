@@ -8,7 +8,8 @@ from enum import StrEnum
 
 from protocol.errors import ProtocolError
 
-AGENT_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+AGENT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+"""Lowercase letters, digits, `-` and `_`: no MQTT wildcard, and no `.`, which NATS refuses in MQTT topics."""
 _AGENT_ID_RE = re.compile(AGENT_ID_PATTERN)
 
 

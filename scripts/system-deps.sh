@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make sure the system services the tests talk to exist: mosquitto, Chromium and a PostgreSQL server
+# Make sure the system services the tests talk to exist: mosquitto, nats-server, Chromium and a PostgreSQL server
 # reachable at 127.0.0.1:5432 as `postgres` without a password (LOA_TEST_POSTGRES_URL overrides).
 # As root on Debian it installs and starts what is missing; otherwise it says what to do.
 set -euo pipefail
@@ -7,6 +7,8 @@ set -euo pipefail
 need_apt=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt+=(mosquitto)
 command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
+# NATS's MQTT server is the third broker of the e2e contract suite.
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need_apt+=(nats-server)
 # Browser tests drive Debian's Chromium through Playwright (executable_path), never a downloaded browser.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 # The agent's real player (tests/edge_agent/test_player.py plays through it into ALSA's null sink).

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from common.broker_url import redact_url
 from controller.dispatch.broker_auth import DerivedCredentials
 from simulator.fleet import FleetSpec
 from simulator.pool import FleetPool
@@ -78,7 +79,7 @@ def run_agents(
         speed=speed,
         credentials=embedded_credentials(controller_data_dir) if controller_data_dir else None,
     )
-    print(f"loa sim: {agents} agents, broker {broker_url}, players at {speed:g}x real time. Ctrl-C stops.")
+    print(f"loa sim: {agents} agents, broker {redact_url(broker_url)}, players at {speed:g}x real time. Ctrl-C stops.")
 
     async def main() -> None:
         pool = FleetPool(ids, spec, processes=processes)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from common.clock import utcnow
+from edge_agent.identity import load_or_create_identity
 from simulator.fleet import Fleet
 from simulator.local import quiet_hours_away_from_now
 from simulator.steps import ok as _ok
@@ -30,8 +31,14 @@ def sample_bulletin() -> Path:
     return files[0]
 
 
-def seed_commune(api: httpx.Client, agents: int, prefix: str = "sim") -> tuple[int, list[str]]:
-    """Create a province, a commune with four villages, and `agents` clusters. Returns (commune id, agent ids)."""
+def seed_commune(
+    api: httpx.Client, agents: int, prefix: str = "sim", *, keys_under: Path | None = None
+) -> tuple[int, list[str]]:
+    """Create a province, a commune with four villages, and `agents` clusters. Returns (commune id, agent ids).
+
+    With `keys_under` (a fleet's `state_root`), each agent's own key is made in its state directory there and
+    registered with it, as enrolment would: the controller then verifies every report the fleet signs.
+    """
     province = _ok(api.post("/api/provinces", json={"code": f"{prefix}-p", "name": "Tỉnh Mô Phỏng"}))
     commune = _ok(
         api.post(
@@ -46,7 +53,9 @@ def seed_commune(api: httpx.Client, agents: int, prefix: str = "sim") -> tuple[i
     ]
     ids = [f"{prefix}-{i:04d}" for i in range(1, agents + 1)]
     for i, agent_id in enumerate(ids):
-        body = {"id": agent_id, "commune_id": commune["id"], "village_id": villages[i % len(villages)]}
+        body: dict[str, Any] = {"id": agent_id, "commune_id": commune["id"], "village_id": villages[i % len(villages)]}
+        if keys_under is not None:
+            body["public_key"] = load_or_create_identity(keys_under / agent_id).public_key
         _ok(api.post("/api/agents", json=body))
     return commune["id"], ids
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import socket
@@ -72,6 +73,112 @@ def private_mosquitto(workdir: Path | None = None) -> Iterator[int]:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+
+
+@contextmanager
+def private_nats(workdir: Path) -> Iterator[int]:
+    """Debian's nats-server as an MQTT broker on a free loopback port, anonymous. Yields the MQTT port.
+
+    Its MQTT server needs JetStream (sessions, retained messages and QoS 1 live there) and a server name.
+    """
+    exe = shutil.which("nats-server") or "/usr/sbin/nats-server"
+    if not Path(exe).exists():
+        raise LoaError("nats-server is not installed: apt-get install nats-server")
+    workdir.mkdir(parents=True, exist_ok=True)
+    client_port, mqtt_port = free_port(), free_port()
+    conf = workdir / "nats.conf"
+    conf.write_text(
+        f"listen: 127.0.0.1:{client_port}\n"
+        f"server_name: loa-nats-{mqtt_port}\n"
+        f'jetstream {{ store_dir: "{workdir / "jetstream"}" }}\n'
+        f"mqtt {{ listen: 127.0.0.1:{mqtt_port} }}\n"
+    )
+    with (workdir / "nats.log").open("wb") as log:
+        proc = subprocess.Popen([exe, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_port(mqtt_port, timeout=30)
+            yield mqtt_port
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+DYNSEC_PLUGIN_PATHS = (
+    "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
+    "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
+    "/usr/lib/mosquitto_dynamic_security.so",
+)
+
+
+def dynsec_plugin() -> str:
+    """The dynamic-security plugin Debian's mosquitto package ships."""
+    for path in DYNSEC_PLUGIN_PATHS:
+        if Path(path).exists():
+            return path
+    raise LoaError("mosquitto's dynamic-security plugin is missing: apt-get install mosquitto (2.0 or newer)")
+
+
+@contextmanager
+def secured_mosquitto(workdir: Path, admin: tuple[str, str]) -> Iterator[int]:
+    """A Mosquitto configured as firmware_config/mosquitto/ ships it: no anonymous access, client id = login,
+    logins and ACLs in the dynamic-security plugin. Only `admin` exists at first. Yields the port."""
+    exe = mosquitto_exe()
+    ctrl = shutil.which("mosquitto_ctrl")
+    if ctrl is None:
+        raise LoaError("mosquitto_ctrl is not installed: apt-get install mosquitto")
+    port = free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    # The plugin's state lives in a directory of its own under the system temp dir: started as root, mosquitto
+    # runs as its own user, which must reach it (pytest's temp dirs are private to root).
+    state_dir = Path(tempfile.mkdtemp(prefix="loa-dynsec-"))
+    state = state_dir / "dynamic-security.json"
+    subprocess.run([ctrl, "dynsec", "init", str(state), *admin], check=True, capture_output=True)
+    _hand_to_broker_user(state_dir, state)
+    conf = workdir / "mosquitto.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\n"
+        "per_listener_settings false\n"
+        "allow_anonymous false\n"
+        "use_username_as_clientid true\n"
+        f"plugin {dynsec_plugin()}\n"
+        f"plugin_opt_config_file {state}\n"
+        "persistence false\n"
+        "max_queued_messages 100000\n"
+        "log_dest stderr\n"
+        "log_type error\n"
+        "log_type warning\n"
+    )
+    with (workdir / "mosquitto.log").open("wb") as log:
+        proc = subprocess.Popen([exe, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_port(port)
+            yield port
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def _hand_to_broker_user(*paths: Path) -> None:
+    """Started as root, mosquitto drops to its own user, which must read and rewrite the plugin's state file."""
+    if os.geteuid() != 0:
+        return
+    import pwd
+
+    try:
+        user = pwd.getpwnam("mosquitto")
+    except KeyError:
+        return
+    for path in paths:
+        os.chown(path, user.pw_uid, user.pw_gid)
 
 
 def quiet_hours_away_from_now(zone: str = "Asia/Ho_Chi_Minh", hours_ahead: int = 6) -> tuple[str, str]:

@@ -26,6 +26,7 @@ import httpx
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from common.broker_url import redact_url
 from common.clock import utcnow
 from controller.app import create_app
 from controller.config import Settings
@@ -105,7 +106,7 @@ def _broker(choice: str) -> Iterator[str | None]:
 def _broker_label(choice: str, url: str | None) -> str:
     if url is None:
         return "embedded amqtt"
-    return "private mosquitto" if choice == "mosquitto" else url
+    return "private mosquitto" if choice == "mosquitto" else redact_url(url)
 
 
 def _ok(response: httpx.Response) -> Any:
@@ -279,7 +280,7 @@ def run_slot(
         server.start()
         stack.callback(server.stop)
         base = settings.resolved_public_base_url
-        broker_name = broker_url or f"embedded amqtt at {controller.broker_url}"
+        broker_name = redact_url(broker_url) if broker_url else f"embedded amqtt at {controller.broker_url}"
         out(f"Controller at {base}, broker {broker_name}, SQLite in {workdir}.")
         quiet = quiet_hours_away_from_now()
         t = time.monotonic()

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from common.errors import LoaError
-from simulator.local import free_port, private_mosquitto
+from simulator.local import free_port, private_mosquitto, private_nats
+from simulator.local import secured_mosquitto as secured_mosquitto_broker
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,51 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerEndpoi
     try:
         with private_mosquitto(tmp_path_factory.mktemp("mosquitto")) as port:
             yield BrokerEndpoint("127.0.0.1", port)
+    except LoaError as exc:
+        pytest.fail(str(exc))
+
+
+@pytest.fixture(scope="session")
+def nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerEndpoint]:
+    """NATS's MQTT server (with JetStream), private to this test session, on a free loopback port."""
+    try:
+        with private_nats(tmp_path_factory.mktemp("nats")) as port:
+            yield BrokerEndpoint("127.0.0.1", port)
+    except LoaError as exc:
+        pytest.fail(str(exc))
+
+
+@dataclass
+class _DynSecLogins:
+    """Logins on the secured Mosquitto: made on first use through the dynamic-security plugin, as enrolment does."""
+
+    url: str
+    admin: tuple[str, str]
+    made: dict[str, str]
+
+    def __call__(self, username: str) -> tuple[str, str]:
+        from controller.dispatch.broker_auth import CONTROLLER_USER
+        from controller.dispatch.dynsec import DynamicSecurity
+
+        if username not in self.made:
+            password = uuid.uuid4().hex
+            # Roles cover every test's topic root: "+" matches one level in Mosquitto's ACL patterns.
+            dynsec = DynamicSecurity(self.url, *self.admin, "+/loa/v1")
+            if username == CONTROLLER_USER:
+                dynsec.add_controller(username, password)
+            else:
+                dynsec.add_agent(username, password)
+            self.made[username] = password
+        return username, self.made[username]
+
+
+@pytest.fixture(scope="session")
+def secured_mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerEndpoint]:
+    """Mosquitto as firmware_config/mosquitto/ ships it: dynamic security, client id = login, no anonymous."""
+    admin = ("loa-dynsec-admin", uuid.uuid4().hex)
+    try:
+        with secured_mosquitto_broker(tmp_path_factory.mktemp("mosquitto-dynsec"), admin) as port:
+            yield BrokerEndpoint("127.0.0.1", port, _DynSecLogins(f"mqtt://127.0.0.1:{port}", admin, {}))
     except LoaError as exc:
         pytest.fail(str(exc))
 
@@ -85,10 +131,9 @@ def embedded_broker() -> Iterator[BrokerEndpoint]:
         broker.stop()
 
 
-@pytest.fixture(params=["mosquitto", "embedded"])
+@pytest.fixture(params=["mosquitto", "embedded", "nats"])
 def broker(request: pytest.FixtureRequest) -> BrokerEndpoint:
-    """Each test using this runs twice: on a real Mosquitto and on the embedded broker."""
-    endpoint: BrokerEndpoint = request.getfixturevalue(
-        "mosquitto" if request.param == "mosquitto" else "embedded_broker"
-    )
+    """Each test using this runs three times: on a real Mosquitto, on the embedded broker and on NATS."""
+    name = "embedded_broker" if request.param == "embedded" else str(request.param)
+    endpoint: BrokerEndpoint = request.getfixturevalue(name)
     return endpoint

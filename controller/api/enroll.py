@@ -20,6 +20,7 @@ _LOOPBACK = {"127.0.0.1", "localhost", "0.0.0.0", "::1", "::"}
 
 class EnrollRequest(BaseModel):
     token: str = Field(min_length=10, max_length=2000)
+    public_key: str | None = Field(default=None, max_length=64, description="the agent's Ed25519 key (v1.2)")
 
 
 class EnrollResponse(BaseModel):
@@ -54,5 +55,7 @@ def enroll(data: EnrollRequest, request: Request, controller: ControllerDep, ctx
         controller_public_key=controller.public_key,
         topic_root=controller.topics.root,
         credentials_for=broker.credentials if broker else None,
+        public_key=data.public_key,
+        logins=controller.broker_logins,
     )
     return EnrollResponse(**result.__dict__)

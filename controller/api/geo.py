@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from controller.deps import ContextDep, CurrentActor, SessionDep
+from controller.deps import ContextDep, ControllerDep, CurrentActor, SessionDep
 from controller.errors import Forbidden
 from controller.schemas import (
     AgentCreate,
@@ -16,7 +16,7 @@ from controller.schemas import (
     VillageCreate,
     VillagePublic,
 )
-from controller.services import geo, schedule_actions
+from controller.services import agents, geo, schedule_actions
 from controller.services.access import Actor, require_commune, visible_commune_ids
 
 router = APIRouter(prefix="/api", tags=["places"])
@@ -72,6 +72,12 @@ def list_agents(session: SessionDep, actor: CurrentActor, commune_id: int | None
     visible = visible_commune_ids(session, actor)
     rows = geo.list_agents(session, commune_id)
     return [AgentPublic.model_validate(a) for a in rows if visible is None or a.commune_id in visible]
+
+
+@router.post("/agents/{agent_id}/retire")
+def retire_agent(agent_id: str, ctx: ContextDep, controller: ControllerDep, actor: CurrentActor) -> AgentPublic:
+    """Retire a post: its broker login goes (Mosquitto with dynamic security); its history stays."""
+    return agents.retire_agent(ctx, actor, agent_id, controller.broker_logins)
 
 
 def _admin_only(actor: Actor) -> None:

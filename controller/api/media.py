@@ -1,11 +1,12 @@
-"""Audio over HTTP: content-addressed, immutable, cacheable."""
+"""What agents fetch over HTTP with no login: audio (content-addressed, immutable, cacheable) and, since protocol
+v1.2, their current signed manifest, a second channel beside the broker's retained copy."""
 
 from __future__ import annotations
 
 import re
 
 from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
 from controller.deps import ControllerDep
 
@@ -24,3 +25,15 @@ async def get_media(sha256: str, controller: ControllerDep) -> FileResponse:
         media_type="audio/mpeg",
         headers={"Cache-Control": "public, max-age=31536000, immutable", "ETag": f'"{sha256}"'},
     )
+
+
+@router.get("/manifests/{agent_id}.json")
+async def get_manifest(agent_id: str, controller: ControllerDep) -> Response:
+    """The agent's latest signed manifest, exactly as published on its topic (the signature covers the topic).
+
+    Served without a login like the audio it points to: it is signed, and only says what will play where.
+    """
+    payload = controller.latest_manifest(agent_id)
+    if payload is None:
+        raise HTTPException(status_code=404, detail="Chưa có lịch phát cho cụm loa này.")
+    return Response(payload, media_type="application/json", headers={"Cache-Control": "no-store"})

@@ -7,16 +7,21 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.clock import Clock
 from controller.db.session import transaction
-from controller.services.confirmations import IngestResult, ingest
-from protocol import Channel, ProtocolError, Topics, decode_agent_message
+from controller.services.confirmations import IngestResult, agent_keys, ingest, record_refusal
+from protocol import Channel, MessageRejected, ProtocolError, Report, Topics, decode_public_key, read_report
 from protocol.messages import AgentMessage, SecurityEvent
 
 log = logging.getLogger(__name__)
+
+REFUSALS_EVERY = timedelta(minutes=1)
+Refusal = tuple[str, str, str, str]
+"""(agent id, reason, channel, problem) of a report refused before it was read."""
 
 
 class Ingestor:
@@ -47,6 +52,10 @@ class Ingestor:
         self.security_events: deque[SecurityEvent] = deque(maxlen=1000)
         self._idle = threading.Condition()
         self._pending = 0
+        # Refused reports become security events, at most one per agent per REFUSALS_EVERY; the rest are
+        # counted into the next one, so a flood cannot fill the database.
+        self._refused_at: dict[str, datetime] = {}
+        self._refused_held: dict[str, int] = {}
 
     def submit(self, topic: str, payload: bytes) -> None:
         """Called from the MQTT thread: cheap, never blocks on the database."""
@@ -93,23 +102,71 @@ class Ingestor:
             if stop:
                 return
 
-    def _decode(self, raw: list[tuple[str, bytes]]) -> list[tuple[str, AgentMessage]]:
-        batch: list[tuple[str, AgentMessage]] = []
+    def _decode(self, raw: list[tuple[str, bytes]]) -> tuple[list[tuple[str, AgentMessage]], list[Refusal]]:
+        """The reports read and verified, and (agent id, reason, channel, problem) for each refused one.
+
+        An agent with a registered key (v1.2) must sign every report with it; one without (never enrolled) may
+        send them unsigned, and a signature it adds cannot be checked.
+        """
+        read: list[tuple[str, Channel, str, Report]] = []
+        refused: list[Refusal] = []
         for topic, payload in raw:
             try:
                 agent_id, channel = self._topics.parse(topic)
-                msg = decode_agent_message(payload)
             except ProtocolError as exc:
-                log.warning("dropped malformed message on %s: %s", topic, exc)
+                log.warning("dropped a message on an unknown topic: %s", exc)
                 self.totals.dropped += 1
                 continue
             if channel is Channel.MANIFEST or channel is Channel.COMMANDS:
                 continue  # our own retained publishes are not subscribed, but be safe
-            batch.append((agent_id, msg))
-        return batch
+            try:
+                read.append((agent_id, channel, topic, read_report(payload)))
+            except ProtocolError as exc:
+                log.warning("dropped malformed message on %s: %s", topic, exc)
+                self.totals.dropped += 1
+                refused.append((agent_id, "malformed", channel.value, str(exc)))
+        if not read:
+            return [], refused
+        with self._factory() as session:
+            keys = agent_keys(session, {agent_id for agent_id, _, _, _ in read})
+        batch: list[tuple[str, AgentMessage]] = []
+        for agent_id, channel, topic, report in read:
+            key = keys.get(agent_id)
+            if key is not None:
+                try:
+                    report.check_signature(topic, decode_public_key(key))
+                except MessageRejected as exc:
+                    log.warning("refused a %s report on %s: %s", report.message.kind, topic, exc)
+                    self.totals.dropped += 1
+                    refused.append((agent_id, exc.reason.value, channel.value, exc.detail))
+                    continue
+            batch.append((agent_id, report.message))
+        return batch, refused
+
+    def _record_refused(self, refused: list[Refusal]) -> None:
+        now = self._clock.now()
+        due: list[Refusal] = []
+        for agent_id, reason, channel, problem in refused:
+            last = self._refused_at.get(agent_id)
+            if last is not None and now - last < REFUSALS_EVERY:
+                self._refused_held[agent_id] = self._refused_held.get(agent_id, 0) + 1
+                continue
+            self._refused_at[agent_id] = now
+            held = self._refused_held.pop(agent_id, 0)
+            due.append((agent_id, reason, channel, f"{problem} (and {held} more held back)" if held else problem))
+        if not due:
+            return
+        try:
+            with transaction(self._factory) as session:
+                for agent_id, reason, channel, problem in due:
+                    record_refusal(session, agent_id, reason, channel, problem, now)
+        except Exception:
+            log.exception("could not store %d refused-report events", len(due))
 
     def _handle(self, raw: list[tuple[str, bytes]]) -> None:
-        batch = self._decode(raw)
+        batch, refused = self._decode(raw)
+        if refused:
+            self._record_refused(refused)
         if not batch:
             return
         try:
@@ -129,6 +186,7 @@ class Ingestor:
         self.totals.stored += result.stored
         self.totals.duplicates += result.duplicates
         self.totals.dropped += result.dropped
+        self.totals.refused += result.refused
         self.security_events.extend(result.security_events)
         if self._on_result:
             self._on_result(result)

@@ -42,6 +42,12 @@ class ManifestPublisher:
         self._topics = topics
         self.policy = policy
         self._clock = clock
+        self._latest: dict[str, bytes] = {}
+        """Each agent's last published manifest, served over HTTP too (v1.2). Filled by the republish at start."""
+
+    def latest(self, agent_id: str) -> bytes | None:
+        """The signed manifest last published for `agent_id`, if any since this controller started."""
+        return self._latest.get(agent_id)
 
     def send(self, messages: Iterable[SignedMessage]) -> int:
         """Sign and publish commands (play-now, stop, volume, test tone), each to its agent's command topic."""
@@ -87,5 +93,6 @@ class ManifestPublisher:
         # Publish only after the new revisions are committed. A crash in between leaves a
         # revision unpublished; the controller forces a full republish at every start.
         for topic, payload in outgoing:
+            self._latest[self._topics.parse(topic)[0]] = payload
             self._bus.publish(topic, payload, retain=True)
         return len(outgoing)

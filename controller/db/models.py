@@ -71,6 +71,12 @@ class Agent(Base):
     telemetry: Mapped[str] = mapped_column(Text, default="")
     """The last telemetry message as JSON, for the cluster page."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    public_key: Mapped[str | None] = mapped_column(String(64))
+    """The agent's own Ed25519 public key (base64 of 32 bytes), registered at enrolment. With it, every report
+    must be signed by that key (protocol v1.2); without it (an agent never enrolled) reports travel unsigned."""
+    key_set_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """When the post was retired: its broker login is removed (Mosquitto dynamic security) and it gets no plays."""
 
 
 class AudioAsset(Base):
@@ -296,6 +302,8 @@ class Play(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     duration_played_s: Mapped[float | None] = mapped_column(Float)
     reason: Mapped[str | None] = mapped_column(String(500))
+    stale_schedule: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Played from a manifest revision that a later one held or cancelled ("phát theo lịch cũ"): counted apart."""
     agent: Mapped[Agent] = relationship()
     bulletin: Mapped[Bulletin] = relationship()
     audio_asset: Mapped[AudioAsset] = relationship()
@@ -390,3 +398,16 @@ class CitizenQuestion(Base):
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    seq: Mapped[int | None] = mapped_column(Integer)
+    """The agent's sequence number of this confirmation (v1.2)."""
+    manifest_revision: Mapped[int | None] = mapped_column(Integer)
+    """The manifest revision the agent played it from (v1.2)."""
+
+
+class ReportSequence(Base):
+    """Every confirmation sequence number received from an agent, kept to find the ones that never arrived."""
+
+    __tablename__ = "report_seq"
+    agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)

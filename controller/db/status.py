@@ -30,3 +30,7 @@ OFF_MANIFEST = (PlayStatus.CANCELLED, PlayStatus.HELD)
 
 OFF_AIR = (PlayStatus.FINISHED, PlayStatus.FAILED, PlayStatus.SKIPPED, PlayStatus.MISSED, PlayStatus.CANCELLED)
 """Statuses of a play that is no longer on air, whatever its cluster last said."""
+
+REFUSED_BY_CONTROLLER = "controller:"
+"""The `topic` prefix of a security event the controller records about an agent's report it refused:
+`controller:<kind of the refused report>` (not the agent's own refusals)."""

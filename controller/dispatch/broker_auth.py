@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from amqtt.contexts import Action
 from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 
 from protocol.topics import Channel
+
+log = logging.getLogger(__name__)
 
 CONTROLLER_USER = "loa-controller"
 AGENT_SUBSCRIBE = (Channel.MANIFEST, Channel.COMMANDS)
@@ -55,11 +58,18 @@ def load_or_create_secret(path: Path) -> bytes:
 
 
 class HmacAuthPlugin(BaseAuthPlugin):  # type: ignore[misc]
-    """Accepts a client only if its password is the HMAC of its username. No anonymous access."""
+    """Accepts a client only if its password is the HMAC of its username. No anonymous access.
+
+    One session per identity: an agent's client id must be its login name. amqtt otherwise let one agent's
+    login reconnect under another agent's client id and then checked the real agent's session against the
+    intruder's ACL, which silenced it. Only the controller's own login may pick its client id (tests and the
+    simulator run several controllers on one broker); it holds the broker's secret anyway.
+    """
 
     @dataclass
     class Config:
         secret_hex: str = ""
+        controller_user: str = CONTROLLER_USER
 
     async def authenticate(self, *, session: Any) -> bool:
         secret_hex = self._get_config_option("secret_hex", "")
@@ -68,7 +78,14 @@ class HmacAuthPlugin(BaseAuthPlugin):  # type: ignore[misc]
         password = session.password
         if isinstance(password, bytes):
             password = password.decode("utf-8", "replace")
-        return hmac.compare_digest(derive_password(bytes.fromhex(secret_hex), session.username), str(password))
+        if not hmac.compare_digest(derive_password(bytes.fromhex(secret_hex), session.username), str(password)):
+            return False
+        controller = self._get_config_option("controller_user", CONTROLLER_USER)
+        if session.username != controller and session.client_id != session.username:
+            log.warning("refused %s logging in with client id %r: an agent's id must be its login", session.username,
+                        session.client_id)  # fmt: skip
+            return False
+        return True
 
 
 class AgentTopicAclPlugin(BaseTopicPlugin):  # type: ignore[misc]

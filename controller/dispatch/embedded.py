@@ -15,6 +15,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from amqtt.broker import Broker
+from amqtt.errors import AMQTTError, MQTTError, NoDataError
+from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
+from amqtt.session import Session
+from amqtt.utils import gen_client_id
 
 from controller.dispatch.broker_auth import CONTROLLER_USER, DerivedCredentials
 from controller.errors import ControllerError
@@ -38,8 +42,9 @@ class _SnapshotTable(dict[str, list[tuple[Any, int]]]):
 
 
 class _LoaBroker(Broker):  # type: ignore[misc]
-    """amqtt's Broker with two fixes for 0.12.1.
+    """amqtt's Broker with three fixes for 0.12.1.
 
+    - A CONNECT is authenticated before it can touch an existing session (see `_initialize_client_session`).
     - Retained messages go only to the session's own subscriptions: amqtt walked *every*
       subscription in the broker when a client connected, so each agent received every other
       agent's manifest.
@@ -49,6 +54,51 @@ class _LoaBroker(Broker):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._subscriptions = _SnapshotTable(self._subscriptions)  # type: ignore[has-type]
+
+    async def _initialize_client_session(
+        self, reader: Any, writer: Any, remote_address: str, remote_port: int
+    ) -> tuple[BrokerProtocolHandler, Session]:
+        """Read the CONNECT and authenticate it *before* it may touch an existing session.
+
+        amqtt 0.12.1 first merged a CONNECT into the session of the same client id (copying its username and
+        password there), or deleted that session for a clean one, and only then authenticated it; it even took
+        over a connected session for a refused client. One agent's login, reconnecting under another's client
+        id, so silenced the real agent. Here a refused CONNECT gets its CONNACK and is closed untouched.
+        """
+        try:
+            handler, fresh = await BrokerProtocolHandler.init_from_connect(reader, writer, self.plugins_manager)
+        except (AMQTTError, MQTTError, NoDataError) as exc:
+            await writer.close()
+            raise AMQTTError(f"no valid CONNECT from {remote_address}:{remote_port}: {exc}") from None
+        if not await self._authenticate(fresh, None):
+            handler.attach(fresh, reader, writer)
+            await handler.mqtt_connack_authorize(False)
+            await writer.close()
+            raise MQTTError(f"refused CONNECT from {remote_address}:{remote_port} as {fresh.username!r}")
+        return await self._merge_session(handler, fresh)
+
+    async def _merge_session(
+        self, handler: BrokerProtocolHandler, client_session: Session
+    ) -> tuple[BrokerProtocolHandler, Session]:
+        """amqtt 0.12.1's session handling after the CONNECT, for an authenticated client only."""
+        if client_session.clean_session:
+            if client_session.client_id:
+                await self._delete_session(client_session.client_id)
+            else:
+                client_session.client_id = gen_client_id()
+            client_session.parent = 0
+        elif client_session.client_id in self._sessions:
+            existing, _ = self._sessions[client_session.client_id]
+            for name in ("will_flag", "will_message", "will_topic", "will_qos", "keep_alive", "username", "password"):
+                setattr(existing, name, getattr(client_session, name))
+            client_session = existing
+            client_session.parent = 1
+        else:
+            client_session.parent = 0
+        delay = self.config.get("timeout-disconnect-delay", 0)
+        if client_session.keep_alive > 0 and isinstance(delay, int):
+            client_session.keep_alive += delay
+        return handler, client_session
 
     async def _publish_retained_messages_for_subscription(self, subscription: tuple[str, int], session: Any) -> None:
         subscribers = self._subscriptions.get(subscription[0], [])

@@ -36,6 +36,18 @@ DONE = frozenset({PlayStatus.FINISHED})
 PENDING = frozenset({PlayStatus.PLANNED, PlayStatus.DOWNLOADED, PlayStatus.STARTED, PlayStatus.HELD})
 MISSED = frozenset({PlayStatus.MISSED, PlayStatus.FAILED, PlayStatus.SKIPPED})
 
+REPORT_REFUSALS_VI: dict[str, str] = {
+    "implausible": "số liệu không thể đúng",
+    "future-dated": "thời điểm ở tương lai",
+    "out-of-order": "sự kiện sai thứ tự",
+    "unsigned": "không có chữ ký",
+    "bad-signature": "chữ ký sai",
+    "unknown-key": "ký bằng khóa lạ",
+    "sequence-gap": "thiếu xác nhận trong chuỗi",
+    "malformed": "dữ liệu hỏng",
+}
+"""Security events the controller records about an agent's report it refused (not the agent's own refusals)."""
+
 CLOCK_SKEW_LIMIT_S = 1.0
 """Beyond this, neighbouring clusters are audibly out of step (an echo)."""
 

@@ -38,7 +38,9 @@ def quarterly_report(
     `visible_communes` limits the report to those communes (None: every commune).
     """
     start, end = quarter_bounds(year, quarter, ZoneInfo(timezone))
-    in_period = and_(Play.starts_at >= start, Play.starts_at < end, Play.status != PlayStatus.CANCELLED)
+    in_period = and_(
+        Play.starts_at >= start, Play.starts_at < end, Play.status != PlayStatus.CANCELLED, ~Play.stale_schedule
+    )
     if visible_communes is not None:
         in_period = and_(in_period, Agent.commune_id.in_(list(visible_communes)))
     finished = and_(PlayEvent.play_id == Play.id, PlayEvent.event == Event.FINISHED)
@@ -62,6 +64,7 @@ def quarterly_report(
         .order_by(Commune.code, Bulletin.topic)
     )
     broadcast = _bulletins_broadcast(session, start, end)  # keyed by commune: visibility already applied
+    stale = _stale_plays(session, start, end, visible_communes)
     rows = [
         ReportRow(
             commune_id=cid,
@@ -73,6 +76,7 @@ def quarterly_report(
             confirmed_plays=confirmed,
             confirmed_minutes=round(float(seconds or 0.0) / 60.0, 2),
             bulletins_broadcast=broadcast.get((cid, topic), 0),
+            stale_plays=stale.pop((cid, topic), 0),
         )
         for cid, code, name, topic, planned, confirmed, seconds in session.execute(stmt)
     ]
@@ -86,7 +90,25 @@ def quarterly_report(
         total_planned_plays=sum(r.planned_plays for r in rows),
         total_confirmed_plays=sum(r.confirmed_plays for r in rows),
         total_confirmed_minutes=round(sum(r.confirmed_minutes for r in rows), 2),
+        total_stale_plays=sum(r.stale_plays for r in rows) + sum(stale.values()),
     )
+
+
+def _stale_plays(
+    session: Session, start: datetime, end: datetime, visible_communes: Collection[int] | None
+) -> dict[tuple[int, str], int]:
+    """Plays confirmed from a schedule a later revision held or cancelled ("phát theo lịch cũ"), counted apart."""
+    stmt = (
+        select(Agent.commune_id, Bulletin.topic, func.count(Play.id))
+        .select_from(Play)
+        .join(Agent, Agent.id == Play.agent_id)
+        .join(Bulletin, Bulletin.id == Play.bulletin_id)
+        .where(Play.stale_schedule, Play.starts_at >= start, Play.starts_at < end)
+        .group_by(Agent.commune_id, Bulletin.topic)
+    )
+    if visible_communes is not None:
+        stmt = stmt.where(Agent.commune_id.in_(list(visible_communes)))
+    return {(cid, topic): n for cid, topic, n in session.execute(stmt)}
 
 
 def _bulletins_broadcast(session: Session, start: datetime, end: datetime) -> dict[tuple[int, str], int]:
@@ -97,7 +119,7 @@ def _bulletins_broadcast(session: Session, start: datetime, end: datetime) -> di
         .join(Play, Play.id == PlayEvent.play_id)
         .join(Agent, Agent.id == Play.agent_id)
         .join(Bulletin, Bulletin.id == Play.bulletin_id)
-        .where(PlayEvent.event == Event.FINISHED, Play.starts_at >= start, Play.starts_at < end)
+        .where(PlayEvent.event == Event.FINISHED, Play.starts_at >= start, Play.starts_at < end, ~Play.stale_schedule)
         .group_by(Agent.commune_id, Bulletin.topic)
     )
     return {(cid, topic): n for cid, topic, n in session.execute(stmt)}

@@ -77,6 +77,8 @@ class ReportSummary(BaseModel):
     scope_label: str
     rows: list[SummaryRow]
     total: SummaryRow
+    stale_plays: int = 0
+    """Plays confirmed from a schedule a later revision held or cancelled ("phát theo lịch cũ"), not counted above."""
 
 
 def completion_rate(planned: int, confirmed: int) -> float:
@@ -117,12 +119,15 @@ def summarize(
         ~stopped,
     ]
     due = Play.starts_at <= now if now is not None else true()
+    stale_scope = [*scope[:2], Play.stale_schedule]
     if visible_communes is not None:
         scope.append(Agent.commune_id.in_(list(visible_communes)))
     if commune_id is not None:
         scope.append(Agent.commune_id == commune_id)
     if agent_id is not None:
         scope.append(Agent.id == agent_id)
+    stale_scope += scope[3:]
+    scope.append(~Play.stale_schedule)  # played from a schedule a later revision held or cancelled: apart
     figures = (
         func.count(case((due, Play.id))),
         func.count(case((~due, Play.id))),
@@ -144,6 +149,9 @@ def summarize(
 
     rows = _rows(session, query, group_by, visible_communes, commune_id, agent_id)
     (total_figures,) = session.execute(query()).all()
+    stale = session.scalar(
+        select(func.count(Play.id)).select_from(Play).join(Agent, Agent.id == Play.agent_id).where(*stale_scope)
+    )
     total = _row("total", "Tổng cộng", *total_figures)
     return ReportSummary(
         period_kind=period.kind,
@@ -159,6 +167,7 @@ def summarize(
         scope_label=_scope_label(session, commune_id, agent_id),
         rows=rows,
         total=total,
+        stale_plays=stale or 0,
     )
 
 

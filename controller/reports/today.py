@@ -12,8 +12,9 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from controller.db.models import Agent, Bulletin, Play, Programme, Schedule, SecurityEventRecord, Slot
-from controller.db.status import PlayStatus
-from controller.reports.labels import CLOCK_SKEW_LIMIT_S, DONE, MISSED, reject_reason_vi
+from controller.db.status import REFUSED_BY_CONTROLLER, PlayStatus
+from controller.reports.labels import CLOCK_SKEW_LIMIT_S, DONE, MISSED, REPORT_REFUSALS_VI, reject_reason_vi
+from controller.reports.sequences import missing_confirmations
 
 ALERTS_PER_KIND = 20
 SECURITY_WINDOW = timedelta(hours=24)
@@ -125,6 +126,13 @@ def today_overview(  # noqa: C901 - one pass over today's plays, counted by stat
     for play, title, slot_name, _slot_start, booking_slot in session.execute(stmt):
         if play.status == PlayStatus.SKIPPED and (play.reason or "").startswith("stopped"):
             continue  # stopped on purpose (stop-all, the cluster's stop button): not a missed play
+        if play.stale_schedule:  # it sounded, but from a schedule since held or cancelled: never counted as done
+            alerts.append(
+                Alert(
+                    "security", f"Cụm loa {play.agent_id} phát theo lịch cũ “{title}”.", play.agent_id, play.starts_at
+                )
+            )
+            continue
         name = slot_name or booking_slot or ("Khẩn cấp" if play.emergency_id else "Ngoài khung giờ")
         plan = slots.setdefault(name, SlotPlan(name, play.starts_at))
         key = (name, play.bulletin_id, play.starts_at)
@@ -161,12 +169,28 @@ def today_overview(  # noqa: C901 - one pass over today's plays, counted by stat
             .where(SecurityEventRecord.agent_id.in_(ids), SecurityEventRecord.at >= now - SECURITY_WINDOW)
             .order_by(SecurityEventRecord.at.desc())
         )
-        refused: dict[str, tuple[dict[str, None], datetime]] = {}
-        for ev in events:  # newest first: one alert per reason, dated by its latest refusal
-            who, _ = refused.setdefault(ev.reason, ({}, ev.at))
+        refused: dict[tuple[bool, str], tuple[dict[str, None], datetime]] = {}
+        for ev in events:  # newest first: one alert per kind of refusal, dated by its latest
+            by_controller = ev.topic.startswith(REFUSED_BY_CONTROLLER) and ev.reason in REPORT_REFUSALS_VI
+            who, _ = refused.setdefault((by_controller, ev.reason), ({}, ev.at))
             who[names.get(ev.agent_id, ev.agent_id)] = None
-        for reason, (who, at) in refused.items():
-            alerts.append(_grouped("security", list(who), f"đã từ chối lệnh {reject_reason_vi(reason)}", at))
+        for (by_controller, reason), (who, at) in refused.items():
+            what = (
+                f"gửi báo cáo bị từ chối ({REPORT_REFUSALS_VI[reason]})"
+                if by_controller
+                else f"đã từ chối lệnh {reject_reason_vi(reason)}"
+            )
+            alerts.append(_grouped("security", list(who), what, at))
+        for agent_id, seqs in missing_confirmations(session, ids).items():
+            shown_seqs = ", ".join(str(n) for n in seqs[:5]) + (", …" if len(seqs) > 5 else "")
+            alerts.append(
+                Alert(
+                    "security",
+                    f"{cluster_vi(names.get(agent_id, agent_id))} thiếu {len(seqs)} xác nhận phát"
+                    f" (số thứ tự {shown_seqs}).",
+                    agent_id,
+                )
+            )
     counts = Counter(alert.kind for alert in alerts)
     shown: list[Alert] = []
     per_kind: Counter[str] = Counter()

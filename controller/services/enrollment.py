@@ -27,18 +27,22 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from controller.db.models import Agent, Commune
+from controller.db.models import Agent, Commune, ReportSequence
 from controller.dispatch.broker_auth import derive_password, load_or_create_secret
-from controller.errors import Conflict, ControllerError, NotFound
+from controller.errors import Conflict, ControllerError, InvalidInput, NotFound
 from controller.schemas import AgentCreate
 from controller.services import geo
+from controller.services.agents import BrokerLogins
 from controller.services.context import Context
+from protocol.errors import ProtocolError
+from protocol.signing import decode_public_key
 from protocol.topics import check_agent_id
 
 PREFIX = "loa-enroll.v1."
@@ -186,6 +190,7 @@ def enroll(
     topic_root: str,
     media_base_url: str,
     credentials: tuple[str, str] | None = None,
+    public_key: str | None = None,
     now: float | None = None,
 ) -> EnrollmentResult:
     """Redeem a token: register the agent (unless it is a re-enrolment) and hand out its login.
@@ -196,6 +201,13 @@ def enroll(
     """
     now = time.time() if now is None else now
     claims = read_token(secret, token, now=now)
+    if public_key is not None:
+        try:
+            decode_public_key(public_key)
+        except ProtocolError:
+            raise InvalidInput(
+                "public_key is not base64 of a 32-byte Ed25519 key", "Khóa công khai của cụm loa không hợp lệ."
+            ) from None
     commune = commune_by_code(session, claims.commune_code)
     existing = session.get(Agent, claims.agent_id)
     if existing is not None and existing.commune_id != commune.id:
@@ -209,6 +221,8 @@ def enroll(
             session,
             AgentCreate(id=claims.agent_id, commune_id=commune.id, village_id=claims.village_id, name=claims.name),
         )
+    if public_key is not None:
+        register_key(session, claims.agent_id, public_key, datetime.fromtimestamp(now, UTC))
     username, password = credentials or (claims.agent_id, derive_password(secret, claims.agent_id))
     return EnrollmentResult(
         agent_id=claims.agent_id,
@@ -223,6 +237,13 @@ def enroll(
     )
 
 
+def register_key(session: Session, agent_id: str, public_key: str, now: datetime) -> None:
+    """From now on the agent's reports must be signed by this key; its sequence numbers start afresh."""
+    agent = session.get_one(Agent, agent_id)
+    agent.public_key, agent.key_set_at = public_key, now
+    session.execute(delete(ReportSequence).where(ReportSequence.agent_id == agent_id))
+
+
 def enroll_agent(
     ctx: Context,
     token: str,
@@ -231,10 +252,14 @@ def enroll_agent(
     controller_public_key: str,
     topic_root: str,
     credentials_for: Callable[[str], tuple[str, str]] | None = None,
+    public_key: str | None = None,
+    logins: BrokerLogins | None = None,
 ) -> EnrollmentResult:
     """Redeem a token in one transaction; a newly registered cluster gets its first manifest after the commit.
 
-    `credentials_for(agent_id)` is the embedded broker's login for the agent, when there is one.
+    `credentials_for(agent_id)` is the embedded broker's login for the agent, when there is one;
+    `logins` (Mosquitto's dynamic security) gets the agent's login before the commit, so there is no
+    registration without its login. `public_key` is the agent's own Ed25519 key (protocol v1.2).
     """
     secret = load_or_create_secret(ctx.settings.data_dir / "mqtt_secret")
     claims = read_token(secret, token)
@@ -249,7 +274,10 @@ def enroll_agent(
             topic_root=topic_root,
             media_base_url=ctx.base_url,
             credentials=credentials_for(claims.agent_id) if credentials_for else None,
+            public_key=public_key,
         )
+        if logins is not None:
+            logins.add_agent(result.agent_id, result.password)
     if result.registered:
         ctx.dispatcher.refresh([result.agent_id])
     return result

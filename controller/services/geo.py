@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from common.clock import utcnow
 from controller.db.models import Agent, Commune, Province, Village
 from controller.errors import Conflict, NotFound
 from controller.schemas import AgentCreate, CommuneCreate, ProvinceCreate, VillageCreate
@@ -53,6 +54,8 @@ def register_agent(session: Session, data: AgentCreate) -> Agent:
                 "Thôn đã chọn không thuộc xã này.",
             )
     row = Agent(**data.model_dump())
+    if row.public_key is not None:  # from now on its reports must be signed by this key
+        row.key_set_at = utcnow()
     add_unique(session, row, f"agent {data.id}", f"Cụm loa {data.id}")
     return row
 

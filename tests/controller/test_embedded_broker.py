@@ -59,7 +59,7 @@ def test_an_agent_cannot_read_or_write_another_agents_topics(embedded_broker: Br
     for agent in ("cum-1", "cum-2"):
         ctl.publish(f"{topic_root}/agents/{agent}/manifest", agent.encode(), qos=1, retain=True).wait_for_publish(10)
 
-    a1, reason, inbox = connect(embedded_broker, f"cum-1-{topic_root[:13]}", embedded_broker.credentials("cum-1"))
+    a1, reason, inbox = connect(embedded_broker, "cum-1", embedded_broker.credentials("cum-1"))
     assert reason == "Success"
     a1.subscribe(f"{topic_root}/agents/cum-1/manifest", qos=1)
     a1.subscribe(f"{topic_root}/agents/cum-2/manifest", qos=1)  # refused by the ACL
@@ -83,10 +83,10 @@ def test_retained_messages_reach_only_their_subscribers(embedded_broker: BrokerE
     assert embedded_broker.credentials is not None
     ctl, _, _ = connect(embedded_broker, f"ctl2-{topic_root[:13]}", embedded_broker.credentials("loa-controller"))
     ctl.publish(f"{topic_root}/agents/cum-3/manifest", b"m3", qos=1, retain=True).wait_for_publish(10)
-    first, _, first_inbox = connect(embedded_broker, f"cum-3-{topic_root[:13]}", embedded_broker.credentials("cum-3"))
+    first, _, first_inbox = connect(embedded_broker, "cum-3", embedded_broker.credentials("cum-3"))
     first.subscribe(f"{topic_root}/agents/cum-3/manifest", qos=1)
     assert first_inbox.get(timeout=10).payload == b"m3"
-    other, _, other_inbox = connect(embedded_broker, f"cum-4-{topic_root[:13]}", embedded_broker.credentials("cum-4"))
+    other, _, other_inbox = connect(embedded_broker, "cum-4", embedded_broker.credentials("cum-4"))
     time.sleep(0.5)
     assert other_inbox.empty()
     for c in (first, other, ctl):

@@ -91,6 +91,9 @@ def test_enrol_writes_a_private_config_and_the_agent_comes_online(controller: Co
 
     password_file = config.with_name("mqtt-password")
     assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+    # The post's own signing key (v1.2) stays on it, private; the controller now refuses reports it did not sign,
+    # so the agent coming online below shows its signed state was accepted.
+    assert stat.S_IMODE((tmp_path / "state" / "agent_ed25519.key").stat().st_mode) == 0o600
     assert stat.S_IMODE(config.stat().st_mode) == 0o640
     assert "password =" not in config.read_text()  # the secret lives only in the 0600 file
     loaded = load_config(config)

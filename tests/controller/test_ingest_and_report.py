@@ -22,6 +22,7 @@ from tests.controller.conftest import Seed
 
 NOW = datetime(2026, 5, 27, 9, 0, tzinfo=UTC)  # 16:00 in Hồ Chí Minh, Q2 2026
 START = NOW + timedelta(hours=1)
+AFTER = START + timedelta(minutes=10)  # when the confirmations arrive
 
 
 def book(factory: sessionmaker[Session], seed: Seed, **target: list[int] | list[str]) -> list[str]:
@@ -73,13 +74,13 @@ def test_duplicate_confirmations_count_once(session_factory: sessionmaker[Sessio
     confirmations = [finished(p, agent_of(session_factory, p)) for p in plays]
     batch = [(c.agent_id, c) for c in confirmations]
     with transaction(session_factory) as s:
-        first = ingest(s, batch + batch[:2], NOW)  # duplicates inside one batch
+        first = ingest(s, batch + batch[:2], AFTER)  # duplicates inside one batch
     with transaction(session_factory) as s:
-        again = ingest(s, batch, NOW)  # redelivery of the whole batch
+        again = ingest(s, batch, AFTER)  # redelivery of the whole batch
     # A re-sent confirmation with a new msg_id for the same (play, event) is also a duplicate.
     resent = finished(plays[0], agent_of(session_factory, plays[0]))
     with transaction(session_factory) as s:
-        third = ingest(s, [(resent.agent_id, resent)], NOW)
+        third = ingest(s, [(resent.agent_id, resent)], AFTER)
     assert (first.stored, first.duplicates) == (4, 2)
     assert (again.stored, again.duplicates) == (0, 4)
     assert (third.stored, third.duplicates) == (0, 1)
@@ -99,8 +100,8 @@ def test_confirmation_from_the_wrong_agent_is_dropped(session_factory: sessionma
     forged = finished(plays[0], "cum-1")  # cum-1 claims cum-0's play
     spoofed_topic = finished(plays[0], "cum-0")
     with transaction(session_factory) as s:
-        r1 = ingest(s, [("cum-1", forged)], NOW)
-        r2 = ingest(s, [("cum-1", spoofed_topic)], NOW)  # published on another agent's topic
+        r1 = ingest(s, [("cum-1", forged)], AFTER)
+        r2 = ingest(s, [("cum-1", spoofed_topic)], AFTER)  # published on another agent's topic
     assert (r1.stored, r1.dropped, r2.stored, r2.dropped) == (0, 1, 0, 1)
     with session_factory() as s:
         assert quarterly_report(s, 2026, 2, "Asia/Ho_Chi_Minh").total_confirmed_plays == 0
@@ -119,7 +120,7 @@ def test_unconfirmed_plays_are_planned_not_counted(session_factory: sessionmaker
         reason="decode error",
     )
     with transaction(session_factory) as s:
-        ingest(s, [(started.agent_id, started), (failed.agent_id, failed)], NOW)
+        ingest(s, [(started.agent_id, started), (failed.agent_id, failed)], AFTER)
     with session_factory() as s:
         report = quarterly_report(s, 2026, 2, "Asia/Ho_Chi_Minh")
         log = broadcast_log(s, NOW, NOW + timedelta(days=1))
@@ -132,9 +133,9 @@ def test_late_started_never_moves_a_finished_play_back(session_factory: sessionm
     done = finished(plays[0], "cum-0")
     started = Confirmation(agent_id="cum-0", at=START, play_id=plays[0], event=Event.STARTED, started_at=START)
     with transaction(session_factory) as s:
-        ingest(s, [("cum-0", done)], NOW)
+        ingest(s, [("cum-0", done)], AFTER)
     with transaction(session_factory) as s:
-        ingest(s, [("cum-0", started)], NOW)
+        ingest(s, [("cum-0", started)], AFTER)
     with session_factory() as s:
         assert s.get_one(Play, plays[0]).status == "finished"
 

@@ -54,12 +54,12 @@ class System:
         return broker.credentials if broker else None
 
 
-@pytest.fixture(params=["mosquitto", "embedded"])
+@pytest.fixture(params=["mosquitto", "embedded", "nats"])
 def system(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Iterator[System]:
-    """The controller on Mosquitto (external) or on its own embedded broker, over each database."""
+    """The controller on Mosquitto or NATS (external) or on its own embedded broker, over each database."""
     mqtt_url = None
-    if request.param == "mosquitto":
-        endpoint: BrokerEndpoint = request.getfixturevalue("mosquitto")
+    if request.param in ("mosquitto", "nats"):
+        endpoint: BrokerEndpoint = request.getfixturevalue(request.param)
         mqtt_url = endpoint.url
     settings, admin = system_settings(
         tmp_path, "e2e", database_url=database_url, mqtt_url=mqtt_url, embedded_mqtt_port=free_port()

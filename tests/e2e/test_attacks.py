@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from collections.abc import Coroutine
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,25 +18,38 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from common.broker_url import parse_broker_url
 from common.clock import utcnow
-from protocol import ManifestPlay, ScheduleManifest, Signer, Topics
+from protocol import (
+    AgentState,
+    AgentStatus,
+    Confirmation,
+    ManifestPlay,
+    PlayEvent,
+    ScheduleManifest,
+    Signer,
+    Telemetry,
+    Topics,
+)
+from protocol.codec import encode
 from protocol.signing import generate_private_key
 from simulator.demo import seed_commune
 from simulator.fleet import Fleet
-from tests.e2e.conftest import System
+from tests.e2e.conftest import System, quarter_params
 from tests.e2e.test_broadcast_loop import fleet_for, render_short_bulletin
 
 pytestmark = pytest.mark.e2e
 
 
 class Attacker:
-    """A plain MQTT client. On the embedded broker it holds the controller's login: a compromised broker."""
+    """A plain MQTT client. On the embedded broker it holds the controller's login (a compromised broker), or
+    with `login_as` an agent's own login (a post whose password was read off its SD card)."""
 
-    def __init__(self, system: System) -> None:
+    def __init__(self, system: System, login_as: str = "loa-controller") -> None:
         address = parse_broker_url(system.controller.broker_url)
         self.inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="attacker", protocol=mqtt.MQTTv311)
+        client_id = "attacker" if login_as == "loa-controller" else login_as
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311)
         if system.credentials:
-            self.client.username_pw_set(*system.credentials("loa-controller"))
+            self.client.username_pw_set(*system.credentials(login_as))
         ready = threading.Event()
         self.client.on_connect = lambda *_a: ready.set()
         self.client.on_message = lambda _c, _u, m: self.inbox.put(m)
@@ -148,3 +162,57 @@ async def _with_stop(fleet: Fleet, coro: Coroutine[Any, Any, None]) -> None:
         await coro
     finally:
         await fleet.stop()
+
+
+def test_an_agents_own_login_cannot_inflate_the_report_or_pin_it_offline(system: System) -> None:
+    """The issue's findings 3 and 4, through the broker: each report is refused and the report is unchanged."""
+    commune_id, (agent_id,) = seed_commune(system.api, 1, prefix="inf")
+    made = render_short_bulletin(system)
+    book(system, made["bulletin"]["id"], commune_id, 3600)
+    (play,) = system.api.get("/api/plays", params={"agent_id": agent_id}).json()
+    booked = datetime.fromisoformat(play["starts_at"])
+    before = system.api.get("/api/reports/quarterly", params=quarter_params(booked)).json()
+    topics = Topics(system.settings.topic_root)
+    now = utcnow()
+    forged = [
+        # 10,800 s claimed for a short bulletin, ending two hours before its booked start.
+        Confirmation(
+            agent_id=agent_id,
+            at=now,
+            play_id=play["id"],
+            event=PlayEvent.FINISHED,
+            started_at=booked - timedelta(hours=5),
+            ended_at=booked - timedelta(hours=2),
+            duration_played_s=10_800.0,
+        ),
+        AgentState(agent_id=agent_id, at=datetime(2099, 1, 1, tzinfo=UTC), status=AgentStatus.OFFLINE),
+        Telemetry(agent_id=agent_id, at=now + timedelta(days=1), uptime_s=1, volume=0),
+    ]
+    agent = Attacker(system, login_as=agent_id)
+    try:
+        for msg in forged:
+            channel = {"confirmation": topics.confirmations, "state": topics.state, "telemetry": topics.telemetry}
+            agent.client.publish(channel[msg.kind](agent_id), encode(msg), qos=1).wait_for_publish(10)
+        deadline = time.monotonic() + 20
+        while len(security_reasons(system)) < len(forged) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        genuine = AgentState(agent_id=agent_id, at=utcnow(), status=AgentStatus.ONLINE)
+        agent.client.publish(topics.state(agent_id), encode(genuine), qos=1).wait_for_publish(10)
+        deadline = time.monotonic() + 20  # the broker's PUBACK comes before the controller has the message
+        while agent_status(system, agent_id) != "online" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert system.controller.ingestor.wait_idle(10)
+    finally:
+        agent.close()
+
+    assert sorted(security_reasons(system)) == ["future-dated", "future-dated", "implausible"]
+    after = system.api.get("/api/reports/quarterly", params=quarter_params(booked)).json()
+    assert after == before
+    (still,) = system.api.get("/api/plays", params={"agent_id": agent_id}).json()
+    assert still["status"] == "planned"
+    assert agent_status(system, agent_id) == "online"  # the 2099 state did not pin it offline
+
+
+def agent_status(system: System, agent_id: str) -> str:
+    (listed,) = [a for a in system.api.get("/api/agents").json() if a["id"] == agent_id]
+    return str(listed["status"])

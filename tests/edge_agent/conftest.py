@@ -31,7 +31,7 @@ from protocol import (
     SecurityEvent,
     Signer,
     Topics,
-    decode_agent_message,
+    read_report,
 )
 from protocol.messages import AgentMessage, SignedMessage, new_msg_id
 from protocol.signing import encode_public_key, generate_private_key
@@ -210,7 +210,7 @@ class ControllerSide:
             assert isinstance(payload, bytes)
             if not payload:
                 continue
-            parsed = decode_agent_message(payload)
+            parsed = read_report(payload).message
             async with self._changed:
                 self.received.append((message.topic.value, parsed))
                 self._changed.notify_all()

@@ -141,3 +141,30 @@ async def test_malformed_bytes_never_crash_the_agent(
         await controller.send_manifest(make_manifest(agent_id, 1, [play]))
         await controller.wait_for_event(play.play_id, "finished")
     assert {e.reason for e in controller.security_events()} <= {"malformed", "unsigned"}
+
+
+@pytest.mark.asyncio
+async def test_nested_and_oversized_payloads_are_malformed_without_a_traceback(
+    make_config: ConfigFactory,
+    make_rig: RigFactory,
+    controller: ControllerSide,
+    audio: Audio,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    rig = make_rig(make_config(security_events_burst=100))
+    agent_id = rig.agent.agent_id
+    deep = 200_000
+    hostile = [
+        b"[" * deep + b"]" * deep,  # a RecursionError in the JSON parser before
+        b'{"kind": "stop", "x": ' + b"[" * deep + b"]" * deep + b"}",
+        b'{"v": 1, "payload": "' + b"a" * (5 * 1024 * 1024) + b'"}',  # over the 4 MiB limit
+    ]
+    async with running(rig):
+        for payload in hostile:
+            await controller.publish_raw(controller.topics.commands(agent_id), payload)
+        await controller.wait_for(lambda: len(controller.security_events()) == len(hostile))
+        play = make_play(audio, 1.0)
+        await controller.send_manifest(make_manifest(agent_id, 1, [play]))
+        await controller.wait_for_event(play.play_id, "finished")
+    assert [e.reason for e in controller.security_events()] == ["malformed"] * len(hostile)
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []

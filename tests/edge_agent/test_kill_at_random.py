@@ -43,7 +43,7 @@ import pytest_asyncio
 
 from common.clock import utcnow
 from edge_agent.faults import EXIT_BEFORE_CONFIRM, FAULT_EXIT_CODE, MID_DOWNLOAD, MID_PLAY, MID_WRITE
-from protocol import Confirmation, ManifestPlay, ScheduleManifest, Signer, Topics, decode_agent_message
+from protocol import Confirmation, ManifestPlay, ScheduleManifest, Signer, Topics, read_report
 from protocol.signing import encode_public_key, generate_private_key
 from tests.conftest import BrokerEndpoint
 
@@ -202,7 +202,7 @@ async def collector(mosquitto: BrokerEndpoint, topic_root: str) -> AsyncIterator
         async def collect() -> None:
             async for message in client.messages:
                 if isinstance(message.payload, bytes) and message.payload:
-                    parsed = decode_agent_message(message.payload)
+                    parsed = read_report(message.payload).message
                     assert isinstance(parsed, Confirmation)
                     found.received.append(parsed)
 

@@ -30,7 +30,10 @@ def test_status_and_confirmation_are_written_together(tmp_path: Path, audio: Aud
         c = confirmation(play.play_id, PlayEvent.STARTED)
         assert store.advance(play.play_id, PlayStatus.STARTED, c, utcnow())
         (entry,) = store.pending_confirmations()
-        assert entry.msg_id == c.msg_id and decode_agent_message(entry.payload) == c
+        # Numbered by the outbox (v1.2) and named by the manifest revision it came from.
+        assert entry.msg_id == c.msg_id and decode_agent_message(entry.payload) == replace(
+            c, seq=1, manifest_revision=1
+        )
     # A fresh connection (as after a crash) sees both.
     with AgentStore.in_dir(tmp_path) as store:
         assert store.play_status(play.play_id) is PlayStatus.STARTED

@@ -85,7 +85,7 @@ def test_topic_parse_refuses_bad_topics(bad: str) -> None:
         Topics("x/loa/v1").parse(bad)
 
 
-@pytest.mark.parametrize("agent_id", ["", "Upper", "a/b", "a+", "a#", "x" * 65])
+@pytest.mark.parametrize("agent_id", ["", "Upper", "a/b", "a+", "a#", "x" * 65, "xa.thon-1", "a b"])
 def test_agent_ids_cannot_break_topics(agent_id: str) -> None:
     with pytest.raises(ProtocolError):
         Topics().manifest(agent_id)

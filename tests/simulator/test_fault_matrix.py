@@ -22,8 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from common.clock import utcnow
+from controller.db.models import SecurityEventRecord
+from controller.db.status import REFUSED_BY_CONTROLLER
+from controller.reports.sequences import missing_confirmations
 from simulator.demo import seed_commune
 from simulator.faults import FaultKind, parse_faults
 from simulator.fleet import Fleet, FleetSpec
@@ -101,7 +105,8 @@ def outcome(play: dict[str, Any]) -> tuple[str, str | None]:
 def test_every_fault_kind_at_once_ends_each_play_exactly_as_expected(system: System, tmp_path: Path) -> None:
     plan = parse_faults([spec for spec, _, _ in MATRIX], seed=SEED, exclusive=True)
     assert {rule.kind for rule in plan.rules} == set(FaultKind)
-    commune_id, ids = seed_commune(system.api, AGENTS)
+    # Every post has its own key, registered as enrolment would: each report the fleet sends is verified.
+    commune_id, ids = seed_commune(system.api, AGENTS, keys_under=tmp_path / "agents")
     hit = plan.assignments(ids)
     expected: dict[str, tuple[str, str | None]] = {}
     for agent_id, rules in hit.items():
@@ -197,6 +202,13 @@ def test_every_fault_kind_at_once_ends_each_play_exactly_as_expected(system: Sys
     assert finished == 90 + 10 * sum(1 for _, o, _ in MATRIX if o == FINISHED)
     report = system.api.get("/api/reports/quarterly", params=quarter_params(schedule["starts_at"])).json()
     assert (report["total_planned_plays"], report["total_confirmed_plays"]) == (AGENTS, finished)
+    # Every report was signed by its post's key and verified: the controller refused none, and lost none.
+    with system.controller.session_factory() as session:
+        refused = session.scalars(
+            select(SecurityEventRecord.reason).where(SecurityEventRecord.topic.startswith(REFUSED_BY_CONTROLLER))
+        ).all()
+        assert refused == []
+        assert missing_confirmations(session, ids) == {}
 
     # And each agent's speaker: one whole play for a finished play, one cut short by the power cut,
     # none otherwise; nothing played twice across crashes and reboots.
