@@ -28,6 +28,8 @@ from controller.api.deps import current_actor
 from controller.config import Settings, get_settings
 from controller.dispatch.broker_auth import load_or_create_secret
 from controller.errors import ControllerError
+from controller.file_modes import secure_data_dir
+from controller.http_security import SecurityMiddleware
 from controller.runtime import Controller
 from controller.web import mount_web
 
@@ -53,22 +55,26 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         lifespan=lifespan,
     )
     app.state.controller = controller
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(settings)
     app.add_middleware(
         SessionMiddleware,
         secret_key=load_or_create_secret(settings.data_dir / "session_secret").hex(),
         session_cookie="loa_session",
         max_age=settings.session_max_age_s,
         same_site="lax",
-        https_only=settings.session_https_only,
+        https_only=settings.https,
     )
+    # Outermost: headers on every response, the session middleware's included; foreign origins refused first.
+    app.add_middleware(SecurityMiddleware, public_base_url=settings.resolved_public_base_url, https=settings.https)
 
     @app.exception_handler(ControllerError)
     async def controller_error(_request: Request, exc: ControllerError) -> JSONResponse:
         if exc.status_code >= 500:
             log.error("%s", exc)
         return JSONResponse(
-            status_code=exc.status_code, content={"detail": exc.message_vi, "error": str(exc), **exc.details()}
+            status_code=exc.status_code,
+            content={"detail": exc.message_vi, "error": str(exc), **exc.details()},
+            headers=exc.headers(),
         )
 
     for module in (media, system):

@@ -22,6 +22,7 @@ from controller.dispatch.embedded import EmbeddedBroker
 from controller.dispatch.ingest import Ingestor
 from controller.dispatch.publisher import ManifestPublisher
 from controller.errors import ControllerError
+from controller.file_modes import check_private_files, secure_data_dir
 from controller.scheduling.jobs import ScheduleJobs
 from controller.scheduling.scheduler import BroadcastScheduler
 from controller.services.access import LoginCache
@@ -76,7 +77,7 @@ class Controller:
         s = self.settings
         stack = ExitStack()
         try:
-            s.data_dir.mkdir(parents=True, exist_ok=True)
+            secure_data_dir(s)
             self.engine = make_engine(s.resolved_database_url)
             stack.callback(self.engine.dispose)
             upgrade(self.engine)
@@ -88,6 +89,7 @@ class Controller:
                 register_engine("piper", lambda: PiperEngine(model_dir=model_dir, program=program))
             self.signer = load_or_create_signer(s.resolved_signing_key_path)
             self.confirm_secret = load_or_create_secret(s.data_dir / "session_secret")
+            check_private_files(s)
 
             username, password = s.mqtt_username, s.mqtt_password
             if s.mqtt_url:

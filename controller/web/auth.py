@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from controller.api.deps import ControllerDep
-from controller.db.session import transaction
-from controller.services.users import authenticate
+from controller.api.deps import SESSION_TOKEN, ControllerDep, client_of
+from controller.errors import Unauthorized
+from controller.services import sessions
+from controller.services.throttle import LoginThrottled
 from controller.web.render import WebRoute, render
 from controller.web.security import CsrfChecked, sign_in
 
@@ -40,25 +42,35 @@ def login(
     password: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    with transaction(controller.session_factory) as session:
-        user = authenticate(session, username.strip(), password)
-        if user is not None:
-            sign_in(request, user)
-            log.info("web login: %s", user.username)
-            return RedirectResponse(safe_next(next), status_code=303)
-    log.info("web login failed for %r", username)
-    return render(
-        request,
-        "login.html",
-        actor=None,
-        status_code=401,
-        next=safe_next(next),
-        username=username,
-        error="Tên đăng nhập hoặc mật khẩu không đúng.",
-    )
+    s = controller.settings
+    try:
+        actor, token = sessions.start(
+            controller.session_factory,
+            username.strip(),
+            password,
+            client_of(request),
+            controller.clock.now(),
+            timedelta(seconds=s.session_max_age_s),
+        )
+    except (Unauthorized, LoginThrottled) as exc:
+        return render(
+            request,
+            "login.html",
+            actor=None,
+            status_code=exc.status_code,
+            next=safe_next(next),
+            username=username,
+            error=exc.message_vi,
+        )
+    sign_in(request, token)
+    log.info("web login: %s", actor.username)
+    return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request, _csrf: CsrfChecked) -> Response:
+def logout(request: Request, controller: ControllerDep, _csrf: CsrfChecked) -> Response:
+    token = request.session.get(SESSION_TOKEN)
+    if isinstance(token, str):
+        sessions.end(controller.session_factory, token, controller.clock.now())
     request.session.clear()
     return RedirectResponse("/login", status_code=303)

@@ -13,15 +13,14 @@ from fastapi import Depends, Form, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from controller.api.deps import ControllerDep
-from controller.db.models import Commune, User
+from controller.api.deps import SESSION_TOKEN, ControllerDep, session_actor
+from controller.db.models import Commune
 from controller.errors import Forbidden, NotFound
 from controller.services.access import Actor, require_commune, visible_commune_ids
 from controller.services.users import Role
 
 log = logging.getLogger(__name__)
 
-SESSION_USER = "user_id"
 SESSION_CSRF = "csrf"
 
 
@@ -52,22 +51,19 @@ def check_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> Non
 CsrfChecked = Annotated[None, Depends(check_csrf)]
 
 
-def sign_in(request: Request, user: User) -> None:
-    """Start a fresh session for `user`: nothing from before the login survives, the CSRF token included."""
+def sign_in(request: Request, token: str) -> None:
+    """Start a fresh cookie for a new server-side session: nothing from before survives, the CSRF token included."""
     request.session.clear()
-    request.session[SESSION_USER] = user.id
+    request.session[SESSION_TOKEN] = token
     csrf_token(request)
 
 
 def web_actor(request: Request, controller: ControllerDep) -> Actor:
-    """The signed-in user from the session cookie; otherwise the page sends the browser to the login form."""
-    user_id = request.session.get(SESSION_USER)
-    if isinstance(user_id, int):
-        with controller.session_factory() as session:
-            user = session.get(User, user_id)
-            if user is not None and user.active:
-                return Actor.of(user)
-    raise LoginRequired
+    """The signed-in user from the server-side session; otherwise the page sends the browser to the login form."""
+    actor = session_actor(request, controller)
+    if actor is None:
+        raise LoginRequired
+    return actor
 
 
 WebActor = Annotated[Actor, Depends(web_actor)]
