@@ -39,7 +39,9 @@ class Settings(BaseSettings):
     bulletin_max_s: float = Field(default=300.0, description="longest allowed non-emergency bulletin")
     admin_username: str | None = Field(default=None, description="create this admin at start if no user exists")
     admin_password: SecretStr | None = None
-    session_https_only: bool = Field(default=False, description="force the Secure cookie and HSTS; automatic when public_base_url is https")
+    session_https_only: bool = Field(
+        default=False, description="force the Secure cookie and HSTS; automatic when public_base_url is https"
+    )
     session_max_age_s: int = 12 * 3600
     piper_model_dir: Path | None = Field(default=None, description="where Piper voice models (.onnx) live")
     piper_program: str = "piper"

@@ -96,7 +96,7 @@ class SecurityMiddleware:
         accept = Headers(scope=scope).get("accept", "")
         if "text/html" in accept:
             body = (
-                "<!doctype html><html lang=\"vi\"><meta charset=\"utf-8\"><title>Bị từ chối</title>"
+                '<!doctype html><html lang="vi"><meta charset="utf-8"><title>Bị từ chối</title>'
                 f"<p>{FOREIGN_ORIGIN_VI}</p></html>"
             ).encode()
             content_type = b"text/html; charset=utf-8"

@@ -36,7 +36,7 @@ def create_bulletin(
     data: BulletinCreate, session: SessionDep, controller: ControllerDep, actor: CurrentActor
 ) -> BulletinPublic:
     """Create a draft. It can be scheduled only after a leader approves it."""
-    row = bulletins.create_bulletin(session, data, actor)
+    row = bulletins.create_bulletin(session, data, actor, jingles_dir=controller.settings.jingles_dir)
     return bulletins.bulletin_public(row, controller.settings.resolved_public_base_url)
 
 
@@ -84,7 +84,9 @@ def update_bulletin(
     """Edit. A submitted or approved bulletin goes back to draft and its future plays are held."""
     with transaction(controller.session_factory) as session:
         bulletins.get_visible_bulletin(session, bulletin_id, actor)
-        row, held = bulletins.update_bulletin(session, bulletin_id, data, actor, controller.clock.now())
+        row, held = bulletins.update_bulletin(
+            session, bulletin_id, data, actor, controller.clock.now(), jingles_dir=controller.settings.jingles_dir
+        )
         result = bulletins.bulletin_public(row, controller.settings.resolved_public_base_url)
     if held:
         controller.publisher.refresh(held)

@@ -7,12 +7,13 @@ import binascii
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from controller.db.session import transaction
 from controller.errors import Unauthorized
 from controller.runtime import Controller
+from controller.schemas import MAX_ID
 from controller.services import api_tokens, sessions
 from controller.services.access import Actor
 from controller.services.sessions import Client
@@ -96,3 +97,10 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="a database id, 1 to 2³¹−1")]
+"""An integer id in the URL path, bounded to what both databases hold (no OverflowError, no 500)."""
+
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="a database id, 1 to 2³¹−1")]
+"""An optional integer id in the query string, bounded the same way."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from controller.api.deps import ControllerDep, CurrentActor, SessionDep
+from controller.api.deps import ControllerDep, CurrentActor, IdPath, SessionDep
 from controller.db.session import transaction
 from controller.schemas import (
     GroupCreate,
@@ -31,13 +31,13 @@ def create_slot(data: SlotCreate, session: SessionDep, actor: CurrentActor) -> S
 
 
 @router.get("/communes/{commune_id}/slots")
-def list_slots(commune_id: int, session: SessionDep, actor: CurrentActor) -> list[SlotPublic]:
+def list_slots(commune_id: IdPath, session: SessionDep, actor: CurrentActor) -> list[SlotPublic]:
     require_commune(session, actor, commune_id)
     return [SlotPublic.model_validate(s) for s in programmes.list_slots(session, commune_id)]
 
 
 @router.put("/communes/{commune_id}/quiet-hours")
-def set_quiet_hours(commune_id: int, data: QuietHours, session: SessionDep, actor: CurrentActor) -> QuietHours:
+def set_quiet_hours(commune_id: IdPath, data: QuietHours, session: SessionDep, actor: CurrentActor) -> QuietHours:
     """Giờ yên tĩnh: no normal or priority broadcast between `start` and `end` (default 21:00-05:00)."""
     commune = programmes.set_quiet_hours(session, commune_id, data, actor)
     return QuietHours(start=commune.quiet_start, end=commune.quiet_end)
@@ -73,7 +73,7 @@ def create_programme(data: ProgrammeCreate, controller: ControllerDep, actor: Cu
 
 @router.put("/programmes/{programme_id}", responses={409: {"description": "unresolved conflicts, listed in `issues`"}})
 def update_programme(
-    programme_id: int, data: ProgrammeCreate, controller: ControllerDep, actor: CurrentActor
+    programme_id: IdPath, data: ProgrammeCreate, controller: ControllerDep, actor: CurrentActor
 ) -> ProgrammePublic:
     """Edit a programme; the affected clusters get new manifests at once."""
     horizon = controller.jobs.horizon
@@ -85,7 +85,7 @@ def update_programme(
 
 
 @router.delete("/programmes/{programme_id}", status_code=204)
-def cancel_programme(programme_id: int, controller: ControllerDep, actor: CurrentActor) -> None:
+def cancel_programme(programme_id: IdPath, controller: ControllerDep, actor: CurrentActor) -> None:
     """Stop a programme; its future plays leave the manifests."""
     with transaction(controller.session_factory) as session:
         changed = programmes.cancel_programme(session, programme_id, actor, controller.clock.now())

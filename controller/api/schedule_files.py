@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from controller.api.deps import ControllerDep, CurrentActor, SessionDep
+from controller.api.deps import ControllerDep, CurrentActor, IdPath, SessionDep
 from controller.db.session import transaction
 from controller.errors import InvalidInput
 from controller.services.access import require_commune
@@ -25,7 +25,7 @@ YAML_BODY = {
 
 
 @router.get(".yaml", response_class=PlainTextResponse, responses={200: {"content": {"text/yaml": {}}}})
-def export_yaml(commune_id: int, session: SessionDep, actor: CurrentActor) -> PlainTextResponse:
+def export_yaml(commune_id: IdPath, session: SessionDep, actor: CurrentActor) -> PlainTextResponse:
     """The commune's slots, groups and programmes in the format of `schedules/*.yaml`."""
     require_commune(session, actor, commune_id)
     return PlainTextResponse(
@@ -41,7 +41,7 @@ def export_yaml(commune_id: int, session: SessionDep, actor: CurrentActor) -> Pl
     responses={409: {"description": "a programme has unresolved conflicts or refusals, listed in `issues`"}},
 )
 async def import_yaml(
-    commune_id: int, request: Request, controller: ControllerDep, actor: CurrentActor
+    commune_id: IdPath, request: Request, controller: ControllerDep, actor: CurrentActor
 ) -> ScheduleImportReport:
     """Apply a schedule file (body: the YAML text) with the same checks as the programme API; all or nothing."""
     body = await request.body()
@@ -67,7 +67,7 @@ async def import_yaml(
 
 @router.get(".ics", response_class=Response, responses={200: {"content": {"text/calendar": {}}}})
 def export_ics(
-    commune_id: int,
+    commune_id: IdPath,
     session: SessionDep,
     controller: ControllerDep,
     actor: CurrentActor,

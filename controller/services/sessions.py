@@ -151,7 +151,9 @@ def _revoke_all(session: Session, user_id: int, now: datetime) -> int:
 
 def _require_self_or_admin(actor: Actor, user_id: int) -> None:
     if not actor.is_admin and actor.user_id != user_id:
-        raise Forbidden(f"{actor.username} may not manage user {user_id}'s sessions", "Bạn không có quyền làm việc này.")
+        raise Forbidden(
+            f"{actor.username} may not manage user {user_id}'s sessions", "Bạn không có quyền làm việc này."
+        )
 
 
 def get_user(session: Session, user_id: int) -> User:

@@ -177,7 +177,8 @@ def bulletin_create(
             voice=_voice(voice),
         )
         with transaction(controller.session_factory) as session:
-            bulletin_id = bulletins.create_bulletin(session, data, actor).id
+            jingles = controller.settings.jingles_dir
+            bulletin_id = bulletins.create_bulletin(session, data, actor, jingles_dir=jingles).id
     except (ValidationError, ControllerError) as exc:
         with controller.session_factory() as session:
             scope = page_scope(session, actor, commune_id or actor.commune_id)
@@ -269,7 +270,9 @@ def bulletin_update(
         )
         with transaction(controller.session_factory) as session:
             bulletins.get_visible_bulletin(session, bulletin_id, actor)
-            _, held = bulletins.update_bulletin(session, bulletin_id, data, actor, controller.clock.now())
+            _, held = bulletins.update_bulletin(
+                session, bulletin_id, data, actor, controller.clock.now(), jingles_dir=controller.settings.jingles_dir
+            )
     except ValidationError as exc:
         return redirect(request, f"/bulletins/{bulletin_id}", form_error(exc), "error")
     if held:
