@@ -13,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from common.clock import Clock
 from controller.api import (
+    account,
     bulletins,
     emergency,
     enroll,
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.include_router(module.router)
     app.include_router(enroll.router)  # the one-time token is the credential: no login
     # Everything else needs a login; each route then checks the actor's role and commune.
-    for module in (geo, bulletins, schedules, programmes, schedule_files, emergency, reports):
+    for module in (geo, bulletins, schedules, programmes, schedule_files, emergency, reports, account):
         app.include_router(module.router, dependencies=[Depends(current_actor)])
     mount_web(app)
     return app

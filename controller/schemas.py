@@ -459,4 +459,45 @@ class ErrorPublic(Schema):
     error: str = Field(description="English message for logs")
 
 
+class PasswordChange(Schema):
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=10, max_length=200)
+
+
+class SessionPublic(Schema):
+    """A live sign-in of a user (a browser), without its secret token."""
+
+    created_at: datetime
+    expires_at: datetime
+    last_seen_at: datetime
+    user_agent: str
+    address: str
+
+
+class ApiTokenCreate(Schema):
+    name: str = Field(min_length=1, max_length=80, description="Tên để nhận ra mã, ví dụ 'máy chủ báo cáo'")
+
+
+class ApiTokenPublic(Schema):
+    id: int
+    name: str
+    prefix: str = Field(description="The first characters of the token, to tell tokens apart")
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class ApiTokenSecret(ApiTokenPublic):
+    token: str = Field(description="The bearer token; shown only once, keep it secret")
+
+
+class LoginLockPublic(Schema):
+    key: str = Field(description="user:NAME or addr:IP")
+    failures: int
+    locked_until: datetime | None
+
+
+class RevokedCount(Schema):
+    revoked: int
+
+
 __all__ = ["UtcInstant"]

@@ -1,10 +1,11 @@
 """Login throttling, per account and per client address: growing delays, then a temporary lock.
 
-A failed (or too early) attempt counts against both keys. After `FREE_FAILURES` failures the next attempt
-must wait 1 s, then 2 s, 4 s ... (at most `MAX_DELAY`); at `ACCOUNT_LOCK_AT` failures for an account, or
-`ADDRESS_LOCK_AT` for an address (a commune office shares one address), the key is locked for `LOCK_FOR`,
-with an audit entry. Failures older than `WINDOW` are forgotten, so the legitimate user gets in afterwards.
-A successful login clears the account's record. An admin can lift a lock early.
+A failed (or too early) attempt counts against both keys. After `FREE_FAILURES` failures for an account
+(`ADDRESS_FREE_FAILURES` for an address) the next attempt must wait 1 s, then 2 s, 4 s ... (at most
+`MAX_DELAY`). At `ACCOUNT_LOCK_AT` failures for an account, or `ADDRESS_LOCK_AT` for an address (a commune
+office shares one address), the key is locked for `LOCK_FOR`, with an audit entry. Failures older than
+`WINDOW` are forgotten, so the legitimate user gets in afterwards. A successful login clears the account's
+record. An admin can lift a lock early.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from controller.services.access import Actor
 log = logging.getLogger(__name__)
 
 FREE_FAILURES = 3
+ADDRESS_FREE_FAILURES = 10
 MAX_DELAY = timedelta(seconds=60)
 ACCOUNT_LOCK_AT = 10
 ADDRESS_LOCK_AT = 30
@@ -92,7 +94,8 @@ def check_allowed(session: Session, attempt: Attempt, now: datetime) -> None:
 
 def record_failure(session: Session, attempt: Attempt, now: datetime) -> None:
     """Count a failed attempt against the account and the address; lock a key that reaches its limit."""
-    for key, lock_at in zip(attempt.keys, (ACCOUNT_LOCK_AT, ADDRESS_LOCK_AT), strict=True):
+    limits = ((FREE_FAILURES, ACCOUNT_LOCK_AT), (ADDRESS_FREE_FAILURES, ADDRESS_LOCK_AT))
+    for key, (free, lock_at) in zip(attempt.keys, limits, strict=True):
         row = session.get(LoginThrottle, key)
         if row is None or (now - row.window_start > WINDOW and (row.locked_until is None or row.locked_until <= now)):
             if row is not None:
@@ -101,8 +104,8 @@ def record_failure(session: Session, attempt: Attempt, now: datetime) -> None:
             row = LoginThrottle(key=key, failures=0, window_start=now)
             session.add(row)
         row.failures += 1
-        if row.failures > FREE_FAILURES:
-            delay = timedelta(seconds=2 ** (row.failures - FREE_FAILURES - 1))
+        if row.failures > free:
+            delay = timedelta(seconds=2 ** min(row.failures - free - 1, 16))
             row.next_allowed_at = now + min(delay, MAX_DELAY)
         if row.failures >= lock_at and (row.locked_until is None or row.locked_until <= now):
             row.locked_until = now + LOCK_FOR
