@@ -26,6 +26,7 @@ from controller.api import (
     system,
 )
 from controller.api.deps import current_actor
+from controller.api.errors import AUTHENTICATED, errors, install_http_error_handler
 from controller.config import Settings, get_settings
 from controller.dispatch.broker_auth import load_or_create_secret
 from controller.errors import ControllerError
@@ -78,11 +79,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             headers=exc.headers(),
         )
 
-    for module in (media, system):
-        app.include_router(module.router)
-    app.include_router(enroll.router)  # the one-time token is the credential: no login
+    install_http_error_handler(app)
+    app.include_router(media.router, responses=errors(404))
+    app.include_router(system.router)
+    app.include_router(enroll.router, responses=errors(400, 401, 409, 422))  # the one-time token is the credential
     # Everything else needs a login; each route then checks the actor's role and commune.
+    conflicts = {geo, bulletins, schedules, programmes, schedule_files}  # unique names, approval, the lease
     for module in (geo, bulletins, schedules, programmes, schedule_files, emergency, reports, account):
-        app.include_router(module.router, dependencies=[Depends(current_actor)])
+        codes = (*AUTHENTICATED, 409) if module in conflicts else AUTHENTICATED
+        app.include_router(module.router, dependencies=[Depends(current_actor)], responses=errors(*codes))
     mount_web(app)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
 
@@ -454,9 +454,18 @@ class QuietHours(Schema):
     end: HHMM = "05:00"
 
 
-class ErrorPublic(Schema):
+class ErrorPublic(BaseModel):
+    """Every refusal the API makes: a Vietnamese message, an English one, and sometimes details (extra keys)."""
+
+    model_config = ConfigDict(extra="allow")
     detail: str = Field(description="Thông báo cho cán bộ (tiếng Việt)")
-    error: str = Field(description="English message for logs")
+    error: str = Field(default="", description="English message for logs")
+
+
+class FieldErrorsPublic(BaseModel):
+    """A request that does not fit the schema (FastAPI's validation answer): one entry per wrong field."""
+
+    detail: list[dict[str, Any]]
 
 
 class PasswordChange(Schema):
