@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         )
 
     install_http_error_handler(app)
-    app.include_router(media.router, responses=errors(404))
+    app.include_router(media.router, responses=errors(404, 422))
     app.include_router(system.router)
     app.include_router(enroll.router, responses=errors(400, 401, 409, 422))  # the one-time token is the credential
     # Everything else needs a login; each route then checks the actor's role and commune.

@@ -27,12 +27,20 @@ class InvalidPublic(RootModel[ErrorPublic | FieldErrorsPublic]):
     """A 422: either a field that does not fit the schema, or a value the service refused."""
 
 
-def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for these error status codes, all with the shared error body."""
+def errors(*codes: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error status codes, all with the shared JSON error body.
+
+    `descriptions` override the default text per code, e.g. `errors(409, e409="conflicts listed in issues")`.
+    The JSON content is spelled out because a route answering text (a YAML file) still errs in JSON.
+    """
     out: dict[int | str, dict[str, Any]] = {}
     for code in codes:
         model: type[Any] = InvalidPublic if code == 422 else ErrorPublic
-        out[code] = {"model": model, "description": DESCRIPTIONS_VI.get(code, HTTPStatus(code).phrase)}
+        out[code] = {
+            "model": model,
+            "description": descriptions.get(f"e{code}", DESCRIPTIONS_VI.get(code, HTTPStatus(code).phrase)),
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+        }
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from controller.api.deps import ControllerDep, CurrentActor, IdPath, SessionDep
+from controller.api.errors import errors
 from controller.db.session import transaction
 from controller.schemas import (
     GroupCreate,
@@ -58,9 +59,7 @@ def check_programme(
     return programmes.check_programme(session, data, controller.clock.now())
 
 
-@router.post(
-    "/programmes", status_code=201, responses={409: {"description": "unresolved conflicts, listed in `issues`"}}
-)
+@router.post("/programmes", status_code=201, responses=errors(409, e409="unresolved conflicts, listed in `issues`"))
 def create_programme(data: ProgrammeCreate, controller: ControllerDep, actor: CurrentActor) -> ProgrammePublic:
     """Save a programme. Each conflict must be listed in `acknowledged`; refusals cannot be."""
     horizon = controller.jobs.horizon
@@ -71,7 +70,7 @@ def create_programme(data: ProgrammeCreate, controller: ControllerDep, actor: Cu
     return result
 
 
-@router.put("/programmes/{programme_id}", responses={409: {"description": "unresolved conflicts, listed in `issues`"}})
+@router.put("/programmes/{programme_id}", responses=errors(409, e409="unresolved conflicts, listed in `issues`"))
 def update_programme(
     programme_id: IdPath, data: ProgrammeCreate, controller: ControllerDep, actor: CurrentActor
 ) -> ProgrammePublic:

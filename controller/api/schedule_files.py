@@ -7,6 +7,7 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from controller.api.deps import ControllerDep, CurrentActor, IdPath, SessionDep
+from controller.api.errors import errors
 from controller.db.session import transaction
 from controller.errors import InvalidInput
 from controller.services.access import require_commune
@@ -38,7 +39,7 @@ def export_yaml(commune_id: IdPath, session: SessionDep, actor: CurrentActor) ->
 @router.post(
     "",
     openapi_extra=YAML_BODY,
-    responses={409: {"description": "a programme has unresolved conflicts or refusals, listed in `issues`"}},
+    responses=errors(409, e409="a programme has unresolved conflicts or refusals, listed in `issues`"),
 )
 async def import_yaml(
     commune_id: IdPath, request: Request, controller: ControllerDep, actor: CurrentActor

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from controller.api.deps import SESSION_TOKEN, ControllerDep, session_actor
 from controller.db.models import Commune
 from controller.errors import Forbidden, NotFound
+from controller.schemas import MAX_ID
 from controller.services.access import Actor, require_commune, visible_commune_ids
 from controller.services.users import Role
 
@@ -89,6 +90,8 @@ def page_scope(session: Session, actor: Actor, commune_id: int | None, *, write:
         commune_id = actor.commune_id
     visible = visible_commune_ids(session, actor)
     commune: Commune | None = None
+    if commune_id is not None and not 1 <= commune_id <= MAX_ID:
+        raise NotFound(f"commune {commune_id} out of range", "Không tìm thấy xã.")
     if commune_id is not None:
         require_commune(session, actor, commune_id, write=write)
         commune = session.get(Commune, commune_id)
