@@ -56,6 +56,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/emergency", "Khẩn cấp", _COMMUNE),
     NavItem("/log", "Nhật ký phát", _ALL),
     NavItem("/reports", "Báo cáo", _ALL),
+    NavItem("/admin/sessions", "Phiên đăng nhập", frozenset({Role.ADMIN})),
 )
 
 

@@ -291,3 +291,23 @@ def test_the_five_schemathesis_findings_are_4xx(door: Door) -> None:
     assert c.get("/api/villages", params={"commune_id": 2**63}, auth=api).status_code == 422
     jingle = c.patch("/api/bulletins/b1", json={"intro_jingle": "khong-co.wav"}, auth=api)
     assert jingle.status_code == 422 and "nhạc hiệu" in jingle.json()["detail"]
+
+
+def test_the_admin_page_lists_a_users_sessions_and_signs_them_out(door: Door) -> None:
+    officer_id = _user_id(door)
+    with door.browser() as officer:
+        assert door.web_login(officer, door.officer, **{"user-agent": "Officer-Phone"}).status_code == 303
+        assert officer.get("/admin/sessions").status_code == 403  # admins only
+        with door.browser() as admin:
+            assert door.web_login(admin, door.admin).status_code == 303
+            page = admin.get(f"/admin/sessions?user_id={officer_id}")
+            assert page.status_code == 200 and "Officer-Phone" in page.text
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+            assert token is not None
+            out = admin.post(
+                f"/admin/users/{officer_id}/sign-out-everywhere",
+                data={"csrf_token": token.group(1)},
+                follow_redirects=True,
+            )
+            assert "khỏi 1 phiên" in out.text and "Officer-Phone" not in out.text
+        assert officer.get("/clusters", follow_redirects=False).status_code == 303  # back to the login form
