@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 
-from controller.api.deps import ControllerDep, CurrentActor, IdPath
+from controller.api.deps import ControllerDep, CurrentActor, IdPath, client_of
 from controller.db.session import transaction
 from controller.errors import NotFound
 from controller.schemas import (
@@ -24,10 +24,16 @@ router = APIRouter(prefix="/api", tags=["account"])
 
 
 @router.post("/me/password", status_code=204)
-def change_password(data: PasswordChange, controller: ControllerDep, actor: CurrentActor) -> None:
+def change_password(data: PasswordChange, request: Request, controller: ControllerDep, actor: CurrentActor) -> None:
     """Change your own password. Every session of yours is signed out; API tokens stay valid."""
-    with transaction(controller.session_factory) as session:
-        sessions.change_password(session, actor, data.current_password, data.new_password, controller.clock.now())
+    sessions.change_password(
+        controller.session_factory,
+        actor,
+        data.current_password,
+        data.new_password,
+        client_of(request),
+        controller.clock.now(),
+    )
 
 
 @router.get("/me/tokens")

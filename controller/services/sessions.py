@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from controller.db.models import User, UserSession
 from controller.db.session import transaction
-from controller.errors import Forbidden, NotFound, Unauthorized
+from controller.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from controller.services import audit, throttle
 from controller.services.access import Actor, LoginCache
-from controller.services.users import authenticate, hash_password, verify_password
+from controller.services.users import authenticate, hash_password
 
 log = logging.getLogger(__name__)
 
@@ -184,13 +184,21 @@ def active_sessions(session: Session, actor: Actor, user_id: int, now: datetime)
     return session.scalars(stmt).all()
 
 
-def change_password(session: Session, actor: Actor, current: str, new: str, now: datetime) -> None:
-    """The signed-in user changes their password; every session of theirs is revoked (sign in again)."""
+def change_password(
+    session_factory: sessionmaker[Session], actor: Actor, current: str, new: str, client: Client, now: datetime
+) -> None:
+    """The signed-in user changes their password; every session of theirs is revoked (sign in again).
+
+    The current password is checked through the throttle, so a stolen session cannot guess it freely.
+    """
     if actor.user_id is None:
         raise Forbidden("the system actor has no password", "Tài khoản này không có mật khẩu.")
-    user = get_user(session, actor.user_id)
-    if not verify_password(user.password_hash, current):
-        raise Unauthorized("wrong current password", "Mật khẩu hiện tại không đúng.")
-    user.password_hash = hash_password(new)
-    count = _revoke_all(session, user.id, now)
-    audit.record(session, actor, "password-changed", "user", user.id, detail=f"{count} sessions revoked", at=now)
+    try:
+        check_password(session_factory, actor.username, current, client, now)
+    except Unauthorized:
+        raise InvalidInput("wrong current password", "Mật khẩu hiện tại không đúng.") from None
+    with transaction(session_factory) as session:
+        user = get_user(session, actor.user_id)
+        user.password_hash = hash_password(new)
+        count = _revoke_all(session, user.id, now)
+        audit.record(session, actor, "password-changed", "user", user.id, detail=f"{count} sessions revoked", at=now)

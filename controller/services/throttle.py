@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from controller.db.models import LoginThrottle
@@ -126,7 +126,9 @@ def record_failure(session: Session, attempt: Attempt, now: datetime) -> None:
 
 def record_success(session: Session, attempt: Attempt) -> None:
     """The right password, not throttled: forget the account's failures (the address keeps its count)."""
-    session.execute(delete(LoginThrottle).where(LoginThrottle.key == account_key(attempt.username)))
+    row = session.get(LoginThrottle, account_key(attempt.username))  # usually none: no write per API call
+    if row is not None:
+        session.delete(row)
 
 
 def locks(session: Session, now: datetime) -> list[LoginThrottle]:
