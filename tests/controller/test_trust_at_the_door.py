@@ -311,3 +311,12 @@ def test_the_admin_page_lists_a_users_sessions_and_signs_them_out(door: Door) ->
             )
             assert "khỏi 1 phiên" in out.text and "Officer-Phone" not in out.text
         assert officer.get("/clusters", follow_redirects=False).status_code == 303  # back to the login form
+
+
+def test_pages_answer_out_of_range_ids_with_404(door: Door) -> None:
+    with door.browser() as admin:
+        assert door.web_login(admin, door.admin).status_code == 303
+        for path in ("/clusters", "/log", "/reports", "/schedule"):
+            page = admin.get(path, params={"commune_id": 2**63})
+            assert page.status_code == 404, path
+            assert "Không tìm thấy" in page.text
