@@ -85,7 +85,7 @@ async def fetch(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _download(client: MediaClient, url: str, sha256: str, size_bytes: int, dest: Path) -> Path:
+async def _download(client: MediaClient, url: str, sha256: str, size_bytes: int, dest: Path) -> Path:  # noqa: C901 - resume, redirect, size and digest checks in one stream
     part = part_path(dest.parent, sha256)
     offset = part.stat().st_size if part.exists() else 0
     if offset > size_bytes:

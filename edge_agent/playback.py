@@ -381,7 +381,7 @@ class Playback:
         finally:
             self._current = None
 
-    async def _perform_current(self, item: PlayItem) -> None:
+    async def _perform_current(self, item: PlayItem) -> None:  # noqa: C901 - the play's life: warm-up, play, preempt, cooldown
         if self._closing:
             return
         if self._interrupt is not None:

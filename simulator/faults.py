@@ -327,7 +327,7 @@ def _number(key: str, text: str) -> float:
     return value
 
 
-def _fault(kind: FaultKind, params: dict[str, str]) -> Fault:
+def _fault(kind: FaultKind, params: dict[str, str]) -> Fault:  # noqa: C901 - one branch per fault kind
     """Build the fault from its key=value parameters; unknown or missing keys raise ValueError."""
     spec: dict[FaultKind, tuple[set[str], set[str]]] = {
         FaultKind.OFFLINE: (set(), {"at", "for"}),

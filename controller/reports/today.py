@@ -69,7 +69,7 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def today_overview(
+def today_overview(  # noqa: C901 - one pass over today's plays, counted by status
     session: Session,
     now: datetime,
     timezone: str,

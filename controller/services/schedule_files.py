@@ -296,7 +296,7 @@ def _about(what_en: str, what_vi: str) -> Iterator[None]:
         raise
 
 
-def import_schedule(
+def import_schedule(  # noqa: C901 - validates each field of the file in turn
     session: Session,
     path_or_text: Path | str,
     actor: Actor,

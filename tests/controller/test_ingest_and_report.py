@@ -62,10 +62,8 @@ def test_booking_refuses_clusters_of_another_commune(session_factory: sessionmak
 
 
 def test_booking_refuses_the_past(session_factory: sessionmaker[Session], seed: Seed) -> None:
+    data = ScheduleCreate(bulletin_id=seed.bulletin_id, commune_id=seed.commune_id, starts_at=NOW - timedelta(hours=1))
     with transaction(session_factory) as s, pytest.raises(InvalidInput) as info:
-        data = ScheduleCreate(
-            bulletin_id=seed.bulletin_id, commune_id=seed.commune_id, starts_at=NOW - timedelta(hours=1)
-        )
         create_schedule(s, data, NOW)
     assert "đã qua" in info.value.message_vi
 

@@ -60,7 +60,7 @@ def test_a_failed_write_leaves_neither_the_file_nor_a_temporary(
         raise OSError(5, "Input/output error")
 
     monkeypatch.setattr(os, "replace", disk_gone)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="Input/output error"):
         store.put(b"never visible")
     monkeypatch.undo()
     assert names(store) == []
