@@ -83,6 +83,7 @@ def check_allowed(session: Session, attempt: Attempt, now: datetime) -> None:
             continue
         if now - row.window_start > WINDOW and (row.locked_until is None or row.locked_until <= now):
             session.delete(row)
+            session.flush()
             continue
         until = max((t for t in (row.locked_until, row.next_allowed_at) if t is not None), default=None)
         if until is not None and until > now:
