@@ -109,5 +109,6 @@ def test_the_whole_api_answers_without_server_errors_and_as_documented(
         "--report-dir",
         str(tmp_path),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    # In tmp_path: schemathesis and hypothesis keep caches in the working directory.
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]
