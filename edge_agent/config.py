@@ -16,9 +16,9 @@ from nacl.signing import VerifyKey
 
 from common.broker_url import BrokerAddress, parse_broker_url
 from edge_agent.errors import ConfigError
-from edge_agent.quiet import QuietHours, parse_hhmm
 from protocol.codec import describe
 from protocol.errors import ProtocolError
+from protocol.quiet import QuietHours, parse_hhmm
 from protocol.signing import decode_public_key
 from protocol.topics import Topics, check_agent_id
 

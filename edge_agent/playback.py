@@ -39,13 +39,14 @@ from pathlib import Path
 from typing import Protocol
 
 from common.clock import Clock
+from edge_agent.confirmations import ConfirmationFacts
 from edge_agent.faults import MID_PLAY, fault_point
 from edge_agent.hardware import Amplifier
 from edge_agent.player import Player, PlayOutcome
-from edge_agent.quiet import QUIET_HOURS, QuietHours
 from edge_agent.state import PlayStatus
 from edge_agent.timing import wait_until_or
 from protocol.messages import InterruptPolicy, ManifestPlay, Priority, TestTone
+from protocol.quiet import QUIET_HOURS, QuietHours
 
 log = logging.getLogger(__name__)
 
@@ -105,18 +106,7 @@ class PlayItem:
 class Report(Protocol):
     """How the playback line records what happened to a play. Returns False if nothing changed."""
 
-    def __call__(
-        self,
-        play: ManifestPlay,
-        status: PlayStatus,
-        *,
-        reason: str | None = None,
-        started_at: datetime | None = None,
-        ended_at: datetime | None = None,
-        duration_played_s: float | None = None,
-        resumed_after: str | None = None,
-        preempted_played_s: float | None = None,
-    ) -> bool: ...
+    def __call__(self, play: ManifestPlay, status: PlayStatus, facts: ConfirmationFacts = ..., /) -> bool: ...
 
 
 Refused = Callable[["PlayItem", str], None]
@@ -277,7 +267,7 @@ class Playback:
             dropped = [found] if found else []
         for item in dropped:
             if item.play is not None:
-                self._report(item.play, PlayStatus.SKIPPED, reason=reason)
+                self._report(item.play, PlayStatus.SKIPPED, ConfirmationFacts(reason=reason))
                 affected.append(item.play.play_id)
         return affected
 
@@ -295,7 +285,7 @@ class Playback:
                     self.log.warning(
                         "play %s skipped: it could not start by %s + grace", item.play_id, item.play.starts_at
                     )
-                    self._report(item.play, PlayStatus.SKIPPED, reason=LATE)
+                    self._report(item.play, PlayStatus.SKIPPED, ConfirmationFacts(reason=LATE))
                     continue
                 if self._refused_by_quiet_hours(item):
                     continue  # refused before the amplifier is even switched on
@@ -451,9 +441,7 @@ class Playback:
         else:
             status, reason = PlayStatus.FAILED, (outcome.error if outcome else error) or "player-error"
             self.log.warning("play %s failed: %s", play.play_id, reason)
-        self._report(
-            play,
-            status,
+        facts = ConfirmationFacts(
             reason=reason,
             started_at=started_at,
             ended_at=started_at + timedelta(seconds=played),
@@ -461,9 +449,10 @@ class Playback:
             resumed_after=item.resumed_after,
             preempted_played_s=item.preempted_played_s,
         )
+        self._report(play, status, facts)
 
     def _start(self, play: ManifestPlay, started_at: datetime) -> bool:
-        if self._report(play, PlayStatus.STARTED, started_at=started_at):
+        if self._report(play, PlayStatus.STARTED, ConfirmationFacts(started_at=started_at)):
             return True
         self.log.warning("play %s was already started or ended; not playing it again", play.play_id)
         return False
@@ -518,7 +507,7 @@ class Playback:
 
     def _end(self, item: PlayItem, status: PlayStatus, reason: str) -> None:
         if item.play is not None:
-            self._report(item.play, status, reason=reason)
+            self._report(item.play, status, ConfirmationFacts(reason=reason))
 
     def _safe_power_off(self) -> None:
         try:

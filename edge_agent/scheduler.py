@@ -34,12 +34,13 @@ from common.clock import Clock
 from edge_agent import fetcher
 from edge_agent.cache import MediaCache
 from edge_agent.config import AgentConfig
+from edge_agent.confirmations import ConfirmationFacts
 from edge_agent.errors import AgentError, DownloadError, IntegrityError
 from edge_agent.media_client import MediaClient
 from edge_agent.playback import LATE, STOPPED, ItemKind, Playback, PlayItem, Refused, Report
-from edge_agent.quiet import QUIET_HOURS
 from edge_agent.state import AgentStore, PlaySource, PlayStatus
 from protocol.messages import ManifestPlay, ScheduleManifest
+from protocol.quiet import QUIET_HOURS
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ class Scheduler:
             play.starts_at.isoformat(),
             source,
         )
-        self.report(play, PlayStatus.SKIPPED, reason=QUIET_HOURS)
+        self.report(play, PlayStatus.SKIPPED, ConfirmationFacts(reason=QUIET_HOURS))
         if self.on_refused is not None:
             self.on_refused(PlayItem(ItemKind.SCHEDULED, play=play), QUIET_HOURS)
 
@@ -178,7 +179,7 @@ class Scheduler:
         """Fetch the audio now, wait for the instant, hand the play to the playback line."""
         deadline = play.starts_at + self.grace
         if self.clock.now() > deadline:
-            self.report(play, PlayStatus.SKIPPED, reason=LATE)
+            self.report(play, PlayStatus.SKIPPED, ConfirmationFacts(reason=LATE))
             return
         lead = max(self.config.prefetch_window_s, self.config.amplifier_warmup_s + MIN_PREFETCH_S)
         await self.clock.sleep_until(play.starts_at - timedelta(seconds=lead))
@@ -233,7 +234,7 @@ class Scheduler:
             play, task = self._waiting.pop(target)
             task.cancel()
             self._play_now.discard(target)
-            self.report(play, PlayStatus.SKIPPED, reason=reason)
+            self.report(play, PlayStatus.SKIPPED, ConfirmationFacts(reason=reason))
             affected.append(target)
         return affected
 
@@ -244,7 +245,7 @@ class Scheduler:
         try:
             url = self.audio_url(play.audio_url)
         except AgentError as exc:
-            self.report(play, PlayStatus.FAILED, reason=f"download-failed: {exc}")
+            self.report(play, PlayStatus.FAILED, ConfirmationFacts(reason=f"download-failed: {exc}"))
             return None
         delay = self.retry_s
         while True:
@@ -262,12 +263,13 @@ class Scheduler:
             except DownloadError as exc:
                 if exc.retryable and self.clock.now() + timedelta(seconds=delay) < deadline:
                     self.log.warning("audio for play %s: %s; trying again in %.0fs", play.play_id, exc, delay)
-                    await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+                    pause = timedelta(seconds=delay * random.uniform(0.8, 1.2))
+                    await self.clock.sleep_until(self.clock.now() + pause)  # the injected clock: tests need not sleep
                     delay = min(delay * 2, MAX_RETRY_S)
                     continue
                 self.log.warning("audio for play %s rejected: %s", play.play_id, exc)
                 reason = str(exc) if isinstance(exc, IntegrityError) else f"download-failed: {exc}"
-                self.report(play, PlayStatus.FAILED, reason=reason)
+                self.report(play, PlayStatus.FAILED, ConfirmationFacts(reason=reason))
                 return None
             self.report(play, PlayStatus.DOWNLOADED)
             return path

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from protocol import quiet
+
 Weekday = Annotated[int, Field(ge=0, le=6)]
 """Monday is 0, as in `date.weekday()`."""
 
@@ -89,11 +91,10 @@ class Recurrence(BaseModel):
 
 
 def parse_hhmm(value: str) -> time:
-    """`"05:30"` to a time. Raises ValueError with a Vietnamese message."""
+    """`"05:30"` to a time, by the protocol's one parser. Raises ValueError with a Vietnamese message."""
     try:
-        hours, minutes = value.split(":")
-        return time(int(hours), int(minutes))
-    except ValueError:
+        return quiet.parse_hhmm(value)
+    except quiet.InvalidQuietHours:
         raise ValueError(f"giờ '{value}' không đúng dạng GG:PP, ví dụ 05:30") from None
 
 
@@ -103,22 +104,10 @@ def local_instant(day: date, at: time, zone: str) -> datetime:
 
 
 def in_quiet_hours(moment: datetime, start: str, end: str, zone: str) -> bool:
-    """Whether `moment` falls in quiet hours [start, end) local time; the window may wrap midnight."""
-    local = moment.astimezone(ZoneInfo(zone)).time()
-    begin, finish = parse_hhmm(start), parse_hhmm(end)
-    if begin == finish:
-        return False
-    if begin < finish:
-        return begin <= local < finish
-    return local >= begin or local < finish
+    """Whether `moment` falls in the half-open quiet window [start, end) local time (see `protocol.quiet`)."""
+    return quiet.QuietHours.parse(start, end, zone).contains(moment)
 
 
 def span_touches_quiet_hours(start: datetime, seconds: float, quiet_start: str, quiet_end: str, zone: str) -> bool:
-    """Whether any minute of [start, start + seconds] is in quiet hours."""
-    step = timedelta(minutes=1)
-    moment, end = start, start + timedelta(seconds=seconds)
-    while moment < end:
-        if in_quiet_hours(moment, quiet_start, quiet_end, zone):
-            return True
-        moment += step
-    return in_quiet_hours(end - timedelta(seconds=1), quiet_start, quiet_end, zone) if seconds > 0 else False
+    """Whether the half-open span [start, start + seconds) meets the quiet window (see `protocol.quiet`)."""
+    return quiet.QuietHours.parse(quiet_start, quiet_end, zone).overlaps(start, seconds)

@@ -93,7 +93,7 @@ def test_retained_signed_manifest_reaches_a_late_subscriber(bus: MqttBus, plain:
     plain.subscribe(topics.manifest("cum-0"))  # subscribes after the publish: gets the retained copy
     msg = plain.received.get(timeout=10)
     assert msg.retain
-    assert Verifier(signer.public_key, "cum-0").verify(msg.topic, msg.payload, now) == m
+    assert Verifier(signer.public_key, "cum-0").verify(msg.topic, bytes(msg.payload), now) == m
 
 
 def test_unacknowledged_counts_publishes_until_the_broker_acknowledges_them(bus: MqttBus, topic_root: str) -> None:

@@ -91,3 +91,27 @@ def test_retained_messages_reach_only_their_subscribers(embedded_broker: BrokerE
     assert other_inbox.empty()
     for c in (first, other, ctl):
         close(c)
+
+
+def test_the_amqtt_patches_still_apply() -> None:
+    """`_LoaBroker` overrides amqtt internals: an amqtt that reshapes them must fail here, not in the field."""
+    import asyncio
+    import inspect
+    import os
+
+    from amqtt.broker import Broker
+
+    from controller.dispatch.embedded import EmbeddedBroker, _LoaBroker, _SnapshotTable
+
+    hook = Broker.__dict__.get("_publish_retained_messages_for_subscription")
+    assert hook is not None and inspect.iscoroutinefunction(hook)
+    assert list(inspect.signature(hook).parameters) == ["self", "subscription", "session"]
+    source = inspect.getsource(Broker)
+    assert "await self._publish_retained_messages_for_subscription(" in source  # the broker still calls the hook
+    assert "for topic in self._subscriptions" in source  # and still walks the table the snapshot wraps
+
+    async def build() -> object:
+        config = EmbeddedBroker("127.0.0.1", 1, secret=os.urandom(32), topic_root="loa/v1")._config()
+        return _LoaBroker(config)._subscriptions
+
+    assert isinstance(asyncio.run(build()), _SnapshotTable)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,8 +32,7 @@ def book(factory: sessionmaker[Session], seed: Seed, **target: list[int] | list[
 
 
 def finished(play_id: str, agent_id: str, msg_id: str | None = None) -> Confirmation:
-    extra = {"msg_id": msg_id} if msg_id else {}
-    return Confirmation(
+    confirmation = Confirmation(
         agent_id=agent_id,
         at=START + timedelta(minutes=4),
         play_id=play_id,
@@ -40,8 +40,8 @@ def finished(play_id: str, agent_id: str, msg_id: str | None = None) -> Confirma
         started_at=START,
         ended_at=START + timedelta(minutes=4),
         duration_played_s=240.0,
-        **extra,
     )
+    return confirmation if msg_id is None else msgspec.structs.replace(confirmation, msg_id=msg_id)
 
 
 def agent_of(factory: sessionmaker[Session], play_id: str) -> str:

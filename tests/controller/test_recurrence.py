@@ -7,32 +7,32 @@ from datetime import UTC, date, datetime
 import pytest
 from pydantic import ValidationError
 
-from controller.scheduling.recurrence import Recurrence, in_quiet_hours, span_touches_quiet_hours
+from controller.scheduling.recurrence import Recurrence, RecurrenceKind, in_quiet_hours, span_touches_quiet_hours
 
 Z = "Asia/Ho_Chi_Minh"
 
 
 def test_daily_crosses_the_year_boundary_and_skips_holidays() -> None:
-    rec = Recurrence(kind="daily", except_dates=(date(2027, 1, 1),))
+    rec = Recurrence(kind=RecurrenceKind.DAILY, except_dates=(date(2027, 1, 1),))
     days = rec.dates_between(date(2026, 12, 30), date(2027, 1, 2))
     assert days == [date(2026, 12, 30), date(2026, 12, 31), date(2027, 1, 2)]
 
 
 def test_weekdays_cross_a_month_boundary() -> None:
     # 2026-05-29 is a Friday; 2026-06-01 a Monday
-    days = Recurrence(kind="weekdays").dates_between(date(2026, 5, 28), date(2026, 6, 2))
+    days = Recurrence(kind=RecurrenceKind.WEEKDAYS).dates_between(date(2026, 5, 28), date(2026, 6, 2))
     assert days == [date(2026, 5, 28), date(2026, 5, 29), date(2026, 6, 1), date(2026, 6, 2)]
 
 
 def test_chosen_weekdays_within_a_date_range() -> None:
-    rec = Recurrence(kind="days", weekdays=(0, 3), start_date=date(2027, 2, 1), end_date=date(2027, 2, 28))
+    rec = Recurrence(kind=RecurrenceKind.DAYS, weekdays=(0, 3), start_date=date(2027, 2, 1), end_date=date(2027, 2, 28))
     days = rec.dates_between(date(2027, 1, 25), date(2027, 3, 8))
     assert days[0] == date(2027, 2, 1) and days[-1] == date(2027, 2, 25)
     assert {d.weekday() for d in days} == {0, 3} and len(days) == 8
 
 
 def test_single_dates_across_a_leap_day() -> None:
-    rec = Recurrence(kind="dates", dates=(date(2028, 2, 29), date(2028, 3, 1)))
+    rec = Recurrence(kind=RecurrenceKind.DATES, dates=(date(2028, 2, 29), date(2028, 3, 1)))
     assert rec.dates_between(date(2028, 2, 1), date(2028, 3, 31)) == [date(2028, 2, 29), date(2028, 3, 1)]
 
 
@@ -46,7 +46,9 @@ def test_inconsistent_rules_are_refused(fields: dict[str, object]) -> None:
 
 
 def test_describe_in_vietnamese() -> None:
-    rec = Recurrence(kind="days", weekdays=(0, 2), end_date=date(2026, 12, 31), except_dates=(date(2026, 9, 2),))
+    rec = Recurrence(
+        kind=RecurrenceKind.DAYS, weekdays=(0, 2), end_date=date(2026, 12, 31), except_dates=(date(2026, 9, 2),)
+    )
     assert rec.describe_vi() == "Thứ Hai, Thứ Tư đến 31/12/2026, trừ 02/09/2026"
 
 

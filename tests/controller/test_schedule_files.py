@@ -512,7 +512,7 @@ def test_cli_imports_and_exports_against_the_local_database(
     from controller.config import get_settings
     from controller.db.migrate import upgrade
     from controller.db.session import make_engine, make_session_factory
-    from loa.schedule_cli import add_schedule_commands
+    from loa.commands.schedule import add_commands as add_schedule_commands
 
     monkeypatch.delenv("LOA_DATABASE_URL", raising=False)
     data_dir = tmp_path / "data"

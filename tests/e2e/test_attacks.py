@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+from collections.abc import Coroutine
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import paho.mqtt.client as mqtt
@@ -18,6 +20,7 @@ from common.clock import utcnow
 from protocol import ManifestPlay, ScheduleManifest, Signer, Topics
 from protocol.signing import generate_private_key
 from simulator.demo import seed_commune
+from simulator.fleet import Fleet
 from tests.e2e.conftest import System
 from tests.e2e.test_broadcast_loop import fleet_for, render_short_bulletin
 
@@ -140,7 +143,7 @@ def test_forged_and_replayed_manifests_are_rejected_and_nothing_plays(system: Sy
     assert "replayed" in reasons
 
 
-async def _with_stop(fleet, coro):  # type: ignore[no-untyped-def]
+async def _with_stop(fleet: Fleet, coro: Coroutine[Any, Any, None]) -> None:
     try:
         await coro
     finally:

@@ -18,7 +18,7 @@ from tests.e2e.test_broadcast_loop import fleet_for
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 AGENTS = 3
-LONG_BODY = " ".join([SHORT_BULLETIN["body"]] * 4)  # about 30 s of speech
+LONG_BODY = " ".join([str(SHORT_BULLETIN["body"])] * 4)  # about 30 s of speech
 STORM = {
     "title": "Cảnh báo bão khẩn cấp",
     "topic": "giao-thong-pccc",

@@ -35,8 +35,8 @@ from protocol import (
 )
 from protocol.messages import AgentMessage, SignedMessage, new_msg_id
 from protocol.signing import encode_public_key, generate_private_key
-from simulator.local import quiet_hours_away_from_now
-from tests.conftest import BrokerEndpoint, free_port
+from simulator.local import free_port, quiet_hours_away_from_now
+from tests.conftest import BrokerEndpoint
 
 WAIT = 20.0
 """Generous limit for anything event-driven; a healthy run never comes close."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from common.clock import ManualClock, utcnow
 from protocol import Telemetry
 from protocol.messages import replace
 from tests.edge_agent.conftest import (
@@ -15,6 +16,7 @@ from tests.edge_agent.conftest import (
     make_manifest,
     make_play,
     running,
+    wait_until,
 )
 
 
@@ -22,14 +24,23 @@ from tests.edge_agent.conftest import (
 async def test_a_transient_download_failure_is_retried_and_the_play_happens(
     make_config: ConfigFactory, make_rig: RigFactory, controller: ControllerSide, audio: Audio, media: MediaServer
 ) -> None:
-    rig = make_rig(make_config(download_attempts=1))
-    rig.agent.download_retry_s = 0.2
+    clock = ManualClock(utcnow())  # the pause between attempts runs on the agent's clock: the test moves it
+    rig = make_rig(make_config(download_attempts=1), clock=clock)
     media.fail(audio, 503, 502)
     async with running(rig):
-        play = make_play(audio, 2.0, duration_s=0.2)
+        play = make_play(audio, 7200)
         await controller.send_manifest(make_manifest(rig.agent.agent_id, 1, [play]))
-        await controller.wait_for_event(play.play_id, "finished")
-    assert controller.events(play.play_id) == ["downloaded", "started", "finished"]
+        for attempt in (1, 2):
+            await wait_until(lambda n=attempt: media.requests[audio.path] == n)  # type: ignore[misc]
+            assert controller.events(play.play_id) == []  # a transient failure is not reported
+
+            def retried(n: int = attempt) -> bool:
+                clock.advance(rig.agent.download_retry_s * 2**n)  # past the jittered, doubling pause
+                return media.requests[audio.path] > n
+
+            await wait_until(retried)
+        await controller.wait_for_event(play.play_id, "downloaded")
+    assert controller.events(play.play_id) == ["downloaded"]
     assert media.requests[audio.path] == 3
 
 
@@ -61,12 +72,15 @@ async def test_permanent_download_problems_fail_the_play_with_the_cause(
 async def test_telemetry_reports_the_agents_figures(
     make_config: ConfigFactory, make_rig: RigFactory, controller: ControllerSide, audio: Audio
 ) -> None:
-    rig = make_rig(make_config(telemetry_interval_s=0.2, volume=60))
+    clock = ManualClock(utcnow())  # telemetry waits on the agent's clock: the test moves it instead of sleeping
+    rig = make_rig(make_config(telemetry_interval_s=600, volume=60), clock=clock)
     async with running(rig):
-        play = make_play(audio, 60)
+        play = make_play(audio, 7200)
         await controller.send_manifest(make_manifest(rig.agent.agent_id, 3, [play]))
         await controller.wait_for_event(play.play_id, "downloaded")
-        since = len(controller.received)  # telemetry sent before the download finished does not count
+        since = len(controller.received)
+        assert not any(isinstance(m, Telemetry) for _, m in controller.received)  # the first interval has not passed
+        clock.advance(601)
 
         def latest() -> Telemetry | None:
             later = controller.received[since:]
@@ -75,6 +89,7 @@ async def test_telemetry_reports_the_agents_figures(
 
         telemetry = await controller.wait_for(latest)
     assert (telemetry.volume, telemetry.cache_bytes, telemetry.current_play_id) == (60, audio.size_bytes, None)
-    assert telemetry.uptime_s > 0
+    assert telemetry.uptime_s == pytest.approx(601)
+    assert telemetry.at == clock.now()
     assert telemetry.version and telemetry.disk_free_bytes is not None and telemetry.disk_free_bytes > 0
     assert telemetry.load_1m is not None

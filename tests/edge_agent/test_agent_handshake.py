@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from edge_agent.agent import MQTT_TIMEOUT_S
+from edge_agent.session import MQTT_TIMEOUT_S
 from simulator.faults import Drop
 from simulator.link import Link
 from tests.conftest import BrokerEndpoint

@@ -99,7 +99,7 @@ async def test_not_found_is_not_retried(http: MediaClient, media: MediaServer, t
 
 @pytest.mark.asyncio
 async def test_unreachable_server_is_a_retryable_error(http: MediaClient, tmp_path: Path) -> None:
-    from tests.conftest import free_port
+    from simulator.local import free_port
 
     url = f"http://127.0.0.1:{free_port()}/media/x.mp3"
     with pytest.raises(DownloadError, match="cannot download") as info:

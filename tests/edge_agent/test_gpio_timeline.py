@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -17,10 +16,11 @@ from gpiozero.pins.mock import MockFactory
 
 from common.clock import ManualClock
 from edge_agent import Amplifier, PlayStatus, VirtualPlayer
+from edge_agent.confirmations import NO_FACTS, ConfirmationFacts
 from edge_agent.hardware import LedPattern, StatusLed, StopButton
 from edge_agent.playback import STOPPED, ItemKind, Playback, PlayItem
-from edge_agent.quiet import QUIET_HOURS, QuietHours
 from protocol import InterruptPolicy, ManifestPlay, Priority
+from protocol.quiet import QUIET_HOURS, QuietHours
 
 DAY = datetime(2026, 5, 27, 10, 0, tzinfo=UTC)  # 17:00 in Asia/Ho_Chi_Minh: a normal broadcast slot
 NIGHT = datetime(2026, 5, 26, 20, 15, tzinfo=UTC)  # 03:15 in Asia/Ho_Chi_Minh: the Trung Lộc hour
@@ -39,7 +39,7 @@ class Event:
     play_id: str
     status: PlayStatus
     reason: str | None
-    fields: dict[str, Any]
+    facts: ConfirmationFacts
 
 
 @dataclass
@@ -55,6 +55,8 @@ class Bench:
     events: list[Event] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
     armed: list[tuple[float, str]] = field(default_factory=list)
+    origin: datetime = field(init=False)
+    """Clock time zero of the bench, set once the line is built."""
 
     @property
     def t(self) -> float:
@@ -62,13 +64,13 @@ class Bench:
 
     @property
     def start(self) -> datetime:
-        return self._start
+        return self.origin
 
-    def report(self, play: ManifestPlay, status: PlayStatus, *, reason: str | None = None, **fields: Any) -> bool:
+    def report(self, play: ManifestPlay, status: PlayStatus, facts: ConfirmationFacts = NO_FACTS) -> bool:
         if status is PlayStatus.ARMED:  # local only, not a confirmation
             self.armed.append((self.t, play.play_id))
         else:
-            self.events.append(Event(self.t, play.play_id, status, reason, fields))
+            self.events.append(Event(self.t, play.play_id, status, facts.reason, facts))
         return True
 
     def of(self, play: ManifestPlay) -> list[Event]:
@@ -118,7 +120,7 @@ def make_bench(tmp_path: Path, pins: MockFactory, start: datetime, quiet: QuietH
     pins.pin(AMP).clear_states()
     player = VirtualPlayer(clock=clock)
     bench = Bench(clock, None, player, amp, pins, path)  # type: ignore[arg-type]
-    bench._start = start
+    bench.origin = start
     bench.playback = Playback(
         player=player,
         amplifier=amp,
@@ -178,9 +180,9 @@ async def test_amp_on_a_warm_up_before_the_instant_and_off_a_cooldown_after_the_
     assert bench.armed == [(8.0, play.play_id)]  # recorded durably as the warm-up began, not at the instant
     assert (started.status, started.t) == (PlayStatus.STARTED, 10.0)
     assert (finished.status, finished.t) == (PlayStatus.FINISHED, 15.0)
-    assert finished.fields["started_at"] == play.starts_at
-    assert finished.fields["duration_played_s"] == 5.0
-    assert finished.fields["ended_at"] == play.starts_at + timedelta(seconds=5)
+    assert finished.facts.started_at == play.starts_at
+    assert finished.facts.duration_played_s == 5.0
+    assert finished.facts.ended_at == play.starts_at + timedelta(seconds=5)
     assert bench.amp_switches() == [False, True, False]  # off, on once, off once: never left on
 
 
@@ -227,7 +229,7 @@ async def test_kill_switch_mid_play_cuts_the_amp_then_the_player(bench: Bench) -
     assert not bench.player.is_playing
     skipped = bench.of(play)[-1]
     assert (skipped.status, skipped.reason) == (PlayStatus.SKIPPED, "stopped: local stop button")
-    assert skipped.fields["duration_played_s"] == pytest.approx(3.0)
+    assert skipped.facts.duration_played_s == pytest.approx(3.0)
     # The next item after a kill starts a fresh session, with its own warm-up.
     later = bench.play(20, duration_s=1, name="l")
     await bench.to(18.0)
@@ -253,7 +255,7 @@ async def test_emergency_with_skip_policy_ends_the_interrupted_play(bench: Bench
     ended = bench.of(normal)[-1]
     assert (ended.status, ended.t) == (PlayStatus.SKIPPED, 5.0)
     assert ended.reason == f"preempted by emergency play {emergency.play_id}"
-    assert ended.fields["duration_played_s"] == pytest.approx(3.0)
+    assert ended.facts.duration_played_s == pytest.approx(3.0)
     assert bench.of(emergency)[0].t == 5.0  # no second warm-up: the amp was already on
     await bench.to(9.0 + 3.0)
     assert [e.status for e in bench.of(emergency)] == [PlayStatus.STARTED, PlayStatus.FINISHED]
@@ -276,10 +278,10 @@ async def test_emergency_with_resume_policy_plays_the_interrupted_one_again_afte
     assert [e.status for e in events] == [PlayStatus.STARTED, PlayStatus.FINISHED]  # one start, one end
     finished = events[-1]
     assert finished.t == 19.0
-    assert finished.fields["resumed_after"] == emergency.play_id
-    assert finished.fields["preempted_played_s"] == pytest.approx(3.0)
-    assert finished.fields["started_at"] == DAY + timedelta(seconds=9)
-    assert finished.fields["duration_played_s"] == 10.0
+    assert finished.facts.resumed_after == emergency.play_id
+    assert finished.facts.preempted_played_s == pytest.approx(3.0)
+    assert finished.facts.started_at == DAY + timedelta(seconds=9)
+    assert finished.facts.duration_played_s == 10.0
     outcomes = [(r.duration_s, r.outcome.completed) for r in bench.player.history]
     assert outcomes == [(10, False), (4, True), (10, True)]
     await bench.to(22.0)

@@ -142,7 +142,7 @@ async def test_route_dials_elsewhere_but_names_the_origin() -> None:
 
 @pytest.mark.asyncio
 async def test_refused_connections_and_bad_urls_are_http_errors() -> None:
-    from tests.conftest import free_port
+    from simulator.local import free_port
 
     with pytest.raises(HttpError, match="cannot connect"):
         await body_of(MediaClient(), f"http://127.0.0.1:{free_port()}/x")

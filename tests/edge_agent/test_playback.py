@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -14,6 +13,7 @@ from gpiozero.pins.mock import MockFactory
 
 from common.clock import SystemClock
 from edge_agent import Amplifier, PlayStatus, VirtualPlayer
+from edge_agent.confirmations import NO_FACTS, ConfirmationFacts
 from edge_agent.playback import ItemKind, Playback, PlayItem
 from edge_agent.player import PlayOutcome
 from protocol import ManifestPlay, Priority
@@ -29,13 +29,13 @@ class Recorder:
     amp_when_started: list[bool] = field(default_factory=list)
     armed: list[str] = field(default_factory=list)
 
-    def __call__(self, play: ManifestPlay, status: PlayStatus, *, reason: str | None = None, **_: Any) -> bool:
+    def __call__(self, play: ManifestPlay, status: PlayStatus, facts: ConfirmationFacts = NO_FACTS) -> bool:
         if status is PlayStatus.ARMED:  # local only, not a confirmation
             self.armed.append(play.play_id)
             return True
         if status is PlayStatus.STARTED and self.amp is not None:
             self.amp_when_started.append(self.amp.is_on)
-        self.events.append((play.play_id, status, reason))
+        self.events.append((play.play_id, status, facts.reason))
         return True
 
     def of(self, play: ManifestPlay) -> list[tuple[PlayStatus, str | None]]:

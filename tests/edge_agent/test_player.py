@@ -63,8 +63,10 @@ async def test_stop_ends_the_play_early(player: Player, mp3: Path) -> None:
 
 
 @pytest.mark.asyncio
-async def test_stop_when_idle_does_nothing(player: Player) -> None:
-    await player.stop()
+async def test_stop_when_idle_leaves_the_next_play_whole(player: Player, mp3: Path) -> None:
+    await player.stop()  # a stop button pressed while nothing plays must not cut the next bulletin short
+    outcome = await asyncio.wait_for(player.play(mp3, volume=70, duration_s=0.3), 10)
+    assert outcome.completed and not outcome.stopped and outcome.error is None
 
 
 @pytest.mark.asyncio
@@ -205,7 +207,7 @@ def real_mp3(tmp_path: Path, seconds: float = 0.5) -> Path:
 def wav_peak(path: Path) -> int:
     with wave.open(str(path)) as wav:
         frames = array.array("h", wav.readframes(wav.getnframes()))
-    return max(abs(x) for x in frames)
+    return max(abs(int(x)) for x in frames)
 
 
 @needs_mpg123

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from edge_agent.quiet import QuietHours
 from protocol import Priority
+from protocol.quiet import QuietHours
 
 NIGHT = QuietHours.parse("21:00", "05:00", "Asia/Ho_Chi_Minh")
 

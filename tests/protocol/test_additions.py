@@ -27,7 +27,7 @@ from protocol import (
     decode_agent_message,
     encode,
 )
-from protocol.messages import Confirmation
+from protocol.messages import Confirmation, PlayEvent
 from protocol.signing import generate_private_key
 
 NOW = datetime(2026, 5, 27, 10, 0, tzinfo=UTC)
@@ -123,7 +123,7 @@ def test_new_agent_message_fields_round_trip() -> None:
         agent_id="agent-1",
         at=NOW,
         play_id="p" * 32,
-        event="finished",
+        event=PlayEvent.FINISHED,
         resumed_after="e" * 32,
         preempted_played_s=12.5,
     )

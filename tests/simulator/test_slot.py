@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -109,7 +110,7 @@ def _seen(at: datetime, completed: bool = True) -> PlaySeen:
 
 def test_the_report_counts_lost_confirmations_and_duplicates() -> None:
     t = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-    plays = [
+    plays: list[dict[str, Any]] = [
         {"id": "p1", "agent_id": "a1", "status": "finished", "reason": None, "starts_at": t},
         {"id": "p2", "agent_id": "a2", "status": "missed", "reason": "no-confirmation", "starts_at": t},  # lost
         {"id": "p3", "agent_id": "a3", "status": "finished", "reason": None, "starts_at": t},  # played twice

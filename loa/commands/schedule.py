@@ -1,6 +1,6 @@
 """`loa schedule import FILE` and `loa schedule export COMMUNE_CODE`: schedule files against the local database.
 
-Controller parts are imported inside the commands, as in `loa.cli`, so `loa agent` never loads them.
+Controller parts are imported inside the commands, as in every `loa` command group, so `loa agent` never loads them.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 from typing import Any
+
+from loa.commands.database import local_database
 
 
 def _schedule_import(args: argparse.Namespace) -> int:
@@ -20,10 +22,9 @@ def _schedule_import(args: argparse.Namespace) -> int:
     from controller.services.access import Actor
     from controller.services.programmes import ProgrammeRejected
     from controller.services.schedule_files import import_schedule
-    from loa.cli import _local_database
 
     failed = False
-    with _local_database(args.data_dir) as (settings, factory):
+    with local_database(args.data_dir) as (settings, factory):
         horizon = timedelta(hours=settings.manifest_horizon_hours)
         for path in args.files:
             try:
@@ -62,9 +63,8 @@ def _schedule_export(args: argparse.Namespace) -> int:
     from controller.db.models import Commune
     from controller.errors import ControllerError
     from controller.services.schedule_files import export_schedule
-    from loa.cli import _local_database
 
-    with _local_database(args.data_dir) as (_settings, factory), factory() as session:
+    with local_database(args.data_dir) as (_settings, factory), factory() as session:
         commune_id = session.scalar(select(Commune.id).where(Commune.code == args.commune))
         if commune_id is None:
             print(f"Không có xã mã {args.commune}.", file=sys.stderr)
@@ -82,7 +82,7 @@ def _schedule_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_schedule_commands(subparsers: Any) -> None:
+def add_commands(subparsers: Any) -> None:
     """Add `loa schedule import|export` to the `loa` parser's subcommands."""
     p = subparsers.add_parser("schedule", help="work with schedule files (schedules/*.yaml)")
     schedule = p.add_subparsers(dest="schedule_command", required=True)
