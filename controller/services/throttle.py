@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from controller.db.models import LoginThrottle
 from controller.errors import ControllerError
 from controller.services import audit
-from controller.services.access import Actor
+from controller.services.access import Actor, require_role
+from controller.services.users import Role
 
 log = logging.getLogger(__name__)
 
@@ -140,9 +141,6 @@ def locks(session: Session, now: datetime) -> list[LoginThrottle]:
 
 def lift_lock(session: Session, actor: Actor, key: str, now: datetime) -> bool:
     """An admin lifts a lock (and forgets the failures) on `user:NAME` or `addr:IP`. False if there was none."""
-    from controller.services.access import require_role
-    from controller.services.users import Role
-
     require_role(actor, Role.ADMIN)
     row = session.get(LoginThrottle, key)
     if row is None:
