@@ -22,10 +22,10 @@ from controller.app import create_app
 from controller.config import Settings
 from controller.runtime import Controller
 from controller.server import ServerThread
-from simulator.demo import submit_and_approve
 from simulator.fleet import FleetSpec
 from simulator.local import free_port, mosquitto_exe, private_mosquitto, quiet_hours_away_from_now, throwaway_admin
 from simulator.province import generate_layout, seed_province
+from simulator.steps import submit_and_approve
 
 Out = Callable[[str], None]
 

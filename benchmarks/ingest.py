@@ -9,7 +9,7 @@ confirmations refer to:
   `--batch` rows, into a table with the same columns but no unique constraints, no foreign keys
   and no play-status update.
 - **loa-xa**: `controller.services.confirmations.ingest` in transactions of `--batch` messages,
-  as `controller.dispatch.ingest.Ingestor` does (its batch is 500).
+  as `controller.background.ingest.Ingestor` does (its batch is 500).
 - **re-ingest**: the same confirmations again (a broker redelivery), and the same (play, event)
   pairs with new message ids (an outbox rebuilt after a crash). Both must store 0 new rows.
 

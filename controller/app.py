@@ -25,9 +25,9 @@ from controller.api import (
     schedules,
     system,
 )
-from controller.api.deps import current_actor
 from controller.api.errors import AUTHENTICATED, errors, install_http_error_handler
 from controller.config import Settings, get_settings
+from controller.deps import current_actor
 from controller.dispatch.broker_auth import load_or_create_secret
 from controller.errors import ControllerError
 from controller.file_modes import secure_data_dir

@@ -12,6 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from common.clock import Clock, SystemClock
 from controller.audio import MediaStore, PiperEngine, register_engine
+from controller.background.ingest import Ingestor
+from controller.background.jobs import ScheduleJobs
+from controller.background.publisher import ManifestPublisher
+from controller.background.scheduler import BroadcastScheduler
 from controller.config import Settings
 from controller.db.migrate import upgrade
 from controller.db.models import User
@@ -19,13 +23,10 @@ from controller.db.session import make_engine, make_session_factory
 from controller.dispatch.broker_auth import load_or_create_secret
 from controller.dispatch.bus import MqttBus
 from controller.dispatch.embedded import EmbeddedBroker
-from controller.dispatch.ingest import Ingestor
-from controller.dispatch.publisher import ManifestPublisher
 from controller.errors import ControllerError
 from controller.file_modes import check_private_files, secure_data_dir
-from controller.scheduling.jobs import ScheduleJobs
-from controller.scheduling.scheduler import BroadcastScheduler
 from controller.services.access import LoginCache
+from controller.services.context import Context
 from controller.services.manifests import ManifestPolicy
 from controller.services.users import Role, create_user
 from protocol import Signer, Topics, encode_public_key
@@ -72,6 +73,17 @@ class Controller:
     def public_key(self) -> str:
         """The base64 key agents put in their config to verify our messages."""
         return encode_public_key(self.signer.public_key)
+
+    def context(self) -> Context:
+        """What the service operations need, without the controller itself."""
+        return Context(
+            session_factory=self.session_factory,
+            clock=self.clock,
+            settings=self.settings,
+            dispatcher=self.publisher,
+            store=self.store,
+            confirm_secret=self.confirm_secret,
+        )
 
     def start(self) -> None:
         s = self.settings

@@ -9,6 +9,8 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt+=
 command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
 # Browser tests drive Debian's Chromium through Playwright (executable_path), never a downloaded browser.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# The agent's real player (tests/edge_agent/test_player.py plays through it into ALSA's null sink).
+command -v mpg123 >/dev/null 2>&1 || need_apt+=(mpg123)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -15,6 +15,7 @@ import httpx
 from common.clock import utcnow
 from simulator.fleet import Fleet
 from simulator.local import quiet_hours_away_from_now
+from simulator.steps import ok as _ok
 
 BULLETINS_DIR = Path(__file__).resolve().parents[1] / "bulletins"
 VILLAGES = ("Thôn Đông", "Thôn Tây", "Thôn Nam", "Thôn Bắc")
@@ -48,21 +49,6 @@ def seed_commune(api: httpx.Client, agents: int, prefix: str = "sim") -> tuple[i
         body = {"id": agent_id, "commune_id": commune["id"], "village_id": villages[i % len(villages)]}
         _ok(api.post("/api/agents", json=body))
     return commune["id"], ids
-
-
-def submit_and_approve(api: httpx.Client, bulletin_id: str, override: str = "") -> dict[str, Any]:
-    """Send a rendered bulletin for approval and approve it (the caller must be a leader or an admin).
-
-    `override` is the reason recorded when the audio is outside the 3-5 minute window, as for short test audio.
-    """
-    _ok(api.post(f"/api/bulletins/{bulletin_id}/submit", json={"duration_override": override}))
-    return dict(_ok(api.post(f"/api/bulletins/{bulletin_id}/approve", json={"comment": "Đồng ý phát."})))
-
-
-def _ok(response: httpx.Response) -> Any:
-    if response.is_error:
-        raise RuntimeError(f"{response.request.method} {response.request.url}: {response.status_code} {response.text}")
-    return response.json()
 
 
 async def broadcast_once(

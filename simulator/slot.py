@@ -34,13 +34,13 @@ from controller.runtime import Controller
 from controller.server import ServerThread
 from controller.services.bulletin_files import parse_bulletin_file
 from edge_agent.config import DEFAULT_LATE_GRACE_S
-from simulator.demo import submit_and_approve
 from simulator.faults import FaultPlan
 from simulator.fleet import FleetSpec
 from simulator.local import free_port, private_mosquitto, quiet_hours_away_from_now, throwaway_admin
 from simulator.pool import AgentResult, FleetPool
 from simulator.province import ProvinceLayout, SeededProvince, communes_of, generate_layout, seed_province
 from simulator.report import AGENT_FINAL, SimReport, build_report
+from simulator.steps import submit_and_approve
 
 Out = Callable[[str], None]
 AGENT_LATE_GRACE_S = DEFAULT_LATE_GRACE_S

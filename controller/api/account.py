@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path, Request
 
-from controller.api.deps import ControllerDep, CurrentActor, IdPath, client_of
-from controller.db.session import transaction
-from controller.errors import NotFound
+from controller.deps import ContextDep, CurrentActor, IdPath, client_of
 from controller.schemas import (
     ApiTokenCreate,
     ApiTokenPublic,
@@ -17,73 +15,53 @@ from controller.schemas import (
     SessionPublic,
 )
 from controller.services import api_tokens, sessions, throttle
-from controller.services.access import require_role
-from controller.services.users import Role
 
 router = APIRouter(prefix="/api", tags=["account"])
 
 
 @router.post("/me/password", status_code=204)
-def change_password(data: PasswordChange, request: Request, controller: ControllerDep, actor: CurrentActor) -> None:
+def change_password(data: PasswordChange, request: Request, ctx: ContextDep, actor: CurrentActor) -> None:
     """Change your own password. Every session of yours is signed out; API tokens stay valid."""
-    sessions.change_password(
-        controller.session_factory,
-        actor,
-        data.current_password,
-        data.new_password,
-        client_of(request),
-        controller.clock.now(),
-    )
+    sessions.change_password(ctx, actor, data.current_password, data.new_password, client_of(request))
 
 
 @router.get("/me/tokens")
-def list_tokens(controller: ControllerDep, actor: CurrentActor) -> list[ApiTokenPublic]:
-    with transaction(controller.session_factory) as session:
-        return [ApiTokenPublic.model_validate(t) for t in api_tokens.list_tokens(session, actor)]
+def list_tokens(ctx: ContextDep, actor: CurrentActor) -> list[ApiTokenPublic]:
+    return api_tokens.list_public(ctx, actor)
 
 
 @router.post("/me/tokens", status_code=201)
-def create_token(data: ApiTokenCreate, controller: ControllerDep, actor: CurrentActor) -> ApiTokenSecret:
+def create_token(data: ApiTokenCreate, ctx: ContextDep, actor: CurrentActor) -> ApiTokenSecret:
     """A new API token for `Authorization: Bearer ...`. The token is shown in this answer only."""
-    with transaction(controller.session_factory) as session:
-        row, secret = api_tokens.create_token(session, actor, data.name, controller.clock.now())
-        return ApiTokenSecret(**ApiTokenPublic.model_validate(row).model_dump(), token=secret)
+    return api_tokens.create(ctx, actor, data.name)
 
 
 @router.delete("/me/tokens/{token_id}", status_code=204)
-def revoke_token(token_id: IdPath, controller: ControllerDep, actor: CurrentActor) -> None:
-    with transaction(controller.session_factory) as session:
-        api_tokens.revoke_token(session, actor, token_id, controller.clock.now())
+def revoke_token(token_id: IdPath, ctx: ContextDep, actor: CurrentActor) -> None:
+    api_tokens.revoke(ctx, actor, token_id)
 
 
 @router.get("/users/{user_id}/sessions")
-def list_sessions(user_id: IdPath, controller: ControllerDep, actor: CurrentActor) -> list[SessionPublic]:
+def list_sessions(user_id: IdPath, ctx: ContextDep, actor: CurrentActor) -> list[SessionPublic]:
     """A user's live sessions (an admin, or the user themself)."""
-    with transaction(controller.session_factory) as session:
-        rows = sessions.active_sessions(session, actor, user_id, controller.clock.now())
-        return [SessionPublic.model_validate(r) for r in rows]
+    return sessions.list_sessions(ctx, actor, user_id)
 
 
 @router.post("/users/{user_id}/sign-out-everywhere")
-def sign_out_everywhere(user_id: IdPath, controller: ControllerDep, actor: CurrentActor) -> RevokedCount:
+def sign_out_everywhere(user_id: IdPath, ctx: ContextDep, actor: CurrentActor) -> RevokedCount:
     """Revoke every session of a user (an admin, or the user themself)."""
-    with transaction(controller.session_factory) as session:
-        return RevokedCount(revoked=sessions.sign_out_everywhere(session, actor, user_id, controller.clock.now()))
+    return RevokedCount(revoked=sessions.sign_out_everywhere(ctx, actor, user_id).revoked)
 
 
 @router.get("/login-locks")
-def list_locks(controller: ControllerDep, actor: CurrentActor) -> list[LoginLockPublic]:
+def list_locks(ctx: ContextDep, actor: CurrentActor) -> list[LoginLockPublic]:
     """Accounts and addresses locked now after too many failed logins (admins only)."""
-    require_role(actor, Role.ADMIN)
-    with transaction(controller.session_factory) as session:
-        return [LoginLockPublic.model_validate(r) for r in throttle.locks(session, controller.clock.now())]
+    return throttle.list_locks(ctx, actor)
 
 
 @router.delete("/login-locks/{key}", status_code=204)
 def lift_lock(
-    controller: ControllerDep, actor: CurrentActor, key: str = Path(max_length=160, pattern=r"^(user|addr):.+$")
+    ctx: ContextDep, actor: CurrentActor, key: str = Path(max_length=160, pattern=r"^(user|addr):.+$")
 ) -> None:
     """Lift a lock early (admins only)."""
-    with transaction(controller.session_factory) as session:
-        if not throttle.lift_lock(session, actor, key, controller.clock.now()):
-            raise NotFound(f"no login lock {key}", "Không có khóa đăng nhập này.")
+    throttle.unlock(ctx, actor, key)

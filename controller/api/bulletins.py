@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, UploadFile
 from fastapi.responses import PlainTextResponse
-from starlette.concurrency import run_in_threadpool
 
-from controller.api.deps import ControllerDep, CurrentActor, SessionDep
 from controller.audio.engine import DEFAULT_PITCH, DEFAULT_RATE_WPM, Voice
 from controller.audio.estimate import estimate_seconds
-from controller.db.session import transaction
-from controller.errors import InvalidInput
+from controller.deps import ContextDep, ControllerDep, CurrentActor, SessionDep
 from controller.schemas import (
     AudioAssetPublic,
     AuditEventPublic,
@@ -24,20 +21,18 @@ from controller.schemas import (
     SpokenText,
     SubmitRequest,
 )
-from controller.services import approval, audit, bulletin_files, bulletins
+from controller.services import audit, bulletin_actions, bulletin_files, bulletins
 from controller.services.access import visible_commune_ids
+from controller.services.bulletin_actions import MAX_UPLOAD_BYTES
 from controller.services.bulletin_check import text_problems
 
 router = APIRouter(prefix="/api/bulletins", tags=["bulletins"])
 
 
 @router.post("", status_code=201)
-def create_bulletin(
-    data: BulletinCreate, session: SessionDep, controller: ControllerDep, actor: CurrentActor
-) -> BulletinPublic:
+def create_bulletin(data: BulletinCreate, ctx: ContextDep, actor: CurrentActor) -> BulletinPublic:
     """Create a draft. It can be scheduled only after a leader approves it."""
-    row = bulletins.create_bulletin(session, data, actor, jingles_dir=controller.settings.jingles_dir)
-    return bulletins.bulletin_public(row, controller.settings.resolved_public_base_url)
+    return bulletin_actions.create(ctx, data, actor)
 
 
 @router.get("")
@@ -78,19 +73,9 @@ def get_bulletin(
 
 
 @router.patch("/{bulletin_id}")
-def update_bulletin(
-    bulletin_id: str, data: BulletinUpdate, controller: ControllerDep, actor: CurrentActor
-) -> BulletinPublic:
+def update_bulletin(bulletin_id: str, data: BulletinUpdate, ctx: ContextDep, actor: CurrentActor) -> BulletinPublic:
     """Edit. A submitted or approved bulletin goes back to draft and its future plays are held."""
-    with transaction(controller.session_factory) as session:
-        bulletins.get_visible_bulletin(session, bulletin_id, actor)
-        row, held = bulletins.update_bulletin(
-            session, bulletin_id, data, actor, controller.clock.now(), jingles_dir=controller.settings.jingles_dir
-        )
-        result = bulletins.bulletin_public(row, controller.settings.resolved_public_base_url)
-    if held:
-        controller.publisher.refresh(held)
-    return result
+    return bulletin_actions.edit(ctx, bulletin_id, data, actor)
 
 
 @router.get("/{bulletin_id}/spoken-text")
@@ -101,99 +86,39 @@ def get_spoken_text(bulletin_id: str, session: SessionDep, actor: CurrentActor) 
 
 
 @router.post("/{bulletin_id}/render")
-async def render_bulletin(bulletin_id: str, controller: ControllerDep, actor: CurrentActor) -> AudioAssetPublic:
+async def render_bulletin(bulletin_id: str, ctx: ContextDep, actor: CurrentActor) -> AudioAssetPublic:
     """Synthesise the bulletin with its voice and make the result its current audio.
 
     If the chosen engine is unreachable the offline voice is used and the answer says so (`fallback_from`).
     """
-
-    def work() -> tuple[AudioAssetPublic, set[str]]:
-        with transaction(controller.session_factory) as session:
-            bulletins.get_visible_bulletin(session, bulletin_id, actor)
-            asset, held = bulletins.render_bulletin(
-                session,
-                controller.store,
-                bulletin_id,
-                actor,
-                controller.clock.now(),
-                jingles_dir=controller.settings.jingles_dir,
-            )
-            return bulletins.asset_public(asset, controller.settings.resolved_public_base_url), held
-
-    result, held = await run_in_threadpool(work)
-    if held:
-        controller.publisher.refresh(held)
-    return result
-
-
-MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+    return await bulletin_actions.render(ctx, bulletin_id, actor)
 
 
 @router.post("/{bulletin_id}/upload")
 async def upload_recording(
-    bulletin_id: str, controller: ControllerDep, actor: CurrentActor, file: UploadFile
+    bulletin_id: str, ctx: ContextDep, actor: CurrentActor, file: UploadFile
 ) -> AudioAssetPublic:
     """A recorded MP3, WAV, M4A or OGG becomes the bulletin's audio, mastered to the same loudness."""
     data = await file.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise InvalidInput("upload larger than 100 MB", "Tệp tải lên lớn hơn 100 MB.")
-    name = file.filename or "recording"
-
-    def work() -> tuple[AudioAssetPublic, set[str]]:
-        with transaction(controller.session_factory) as session:
-            bulletins.get_visible_bulletin(session, bulletin_id, actor)
-            asset, held = bulletins.upload_recording(
-                session,
-                controller.store,
-                bulletin_id,
-                data,
-                name,
-                actor,
-                controller.clock.now(),
-                jingles_dir=controller.settings.jingles_dir,
-            )
-            return bulletins.asset_public(asset, controller.settings.resolved_public_base_url), held
-
-    result, held = await run_in_threadpool(work)
-    if held:
-        controller.publisher.refresh(held)
-    return result
+    return await bulletin_actions.upload(ctx, bulletin_id, data, file.filename or "recording", actor)
 
 
 @router.post("/{bulletin_id}/submit")
-def submit(
-    bulletin_id: str, data: SubmitRequest, session: SessionDep, controller: ControllerDep, actor: CurrentActor
-) -> BulletinPublic:
+def submit(bulletin_id: str, data: SubmitRequest, ctx: ContextDep, actor: CurrentActor) -> BulletinPublic:
     """Send for approval. Audio outside 3-5 minutes needs `duration_override` with a reason."""
-    bulletins.get_visible_bulletin(session, bulletin_id, actor)
-    s = controller.settings
-    window = approval.DurationWindow(s.bulletin_min_s, s.bulletin_max_s)
-    row = approval.submit(session, bulletin_id, actor, window=window, duration_override=data.duration_override)
-    return bulletins.bulletin_public(row, s.resolved_public_base_url)
+    return bulletin_actions.submit(ctx, bulletin_id, actor, data.duration_override)
 
 
 @router.post("/{bulletin_id}/approve")
-def approve(bulletin_id: str, data: ReviewRequest, controller: ControllerDep, actor: CurrentActor) -> BulletinPublic:
+def approve(bulletin_id: str, data: ReviewRequest, ctx: ContextDep, actor: CurrentActor) -> BulletinPublic:
     """A commune leader approves. Plays held by an earlier edit return with the approved audio."""
-    with transaction(controller.session_factory) as session:
-        bulletins.get_visible_bulletin(session, bulletin_id, actor)
-        released = approval.approve(session, bulletin_id, actor, controller.clock.now(), data.comment)
-        result = bulletins.bulletin_public(
-            bulletins.get_bulletin(session, bulletin_id), controller.settings.resolved_public_base_url
-        )
-    if released:
-        controller.publisher.refresh(released)
-    return result
+    return bulletin_actions.approve(ctx, bulletin_id, actor, data.comment)
 
 
 @router.post("/{bulletin_id}/reject")
-def reject(
-    bulletin_id: str, data: ReviewRequest, session: SessionDep, controller: ControllerDep, actor: CurrentActor
-) -> BulletinPublic:
+def reject(bulletin_id: str, data: ReviewRequest, ctx: ContextDep, actor: CurrentActor) -> BulletinPublic:
     """A commune leader sends it back with a comment."""
-    bulletins.get_visible_bulletin(session, bulletin_id, actor)
-    row = approval.reject(session, bulletin_id, actor, data.comment)
-    return bulletins.bulletin_public(row, controller.settings.resolved_public_base_url)
+    return bulletin_actions.reject(ctx, bulletin_id, actor, data.comment)
 
 
 @router.get("/{bulletin_id}/audit")

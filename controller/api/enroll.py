@@ -10,9 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from controller.api.deps import ControllerDep
-from controller.db.session import transaction
-from controller.dispatch.broker_auth import load_or_create_secret
+from controller.deps import ContextDep, ControllerDep
 from controller.services import enrollment
 
 router = APIRouter(prefix="/api", tags=["enrolment"])
@@ -46,24 +44,15 @@ def _reachable(broker_url: str, request: Request) -> str:
 
 
 @router.post("/enroll", status_code=201)
-def enroll(data: EnrollRequest, request: Request, controller: ControllerDep) -> EnrollResponse:
+def enroll(data: EnrollRequest, request: Request, controller: ControllerDep, ctx: ContextDep) -> EnrollResponse:
     """Register the agent the token names and return its MQTT credentials, the broker URL and the controller key."""
-    settings = controller.settings
-    secret = load_or_create_secret(settings.data_dir / "mqtt_secret")
-    claims = enrollment.read_token(secret, data.token)
     broker = controller.embedded_broker
-    with transaction(controller.session_factory) as session:
-        result = enrollment.enroll(
-            session,
-            secret=secret,
-            data_dir=settings.data_dir,
-            token=data.token,
-            broker_url=_reachable(controller.broker_url, request),
-            controller_public_key=controller.public_key,
-            topic_root=controller.topics.root,
-            media_base_url=settings.resolved_public_base_url,
-            credentials=broker.credentials(claims.agent_id) if broker else None,
-        )
-    if result.registered:
-        controller.publisher.refresh([result.agent_id])
+    result = enrollment.enroll_agent(
+        ctx,
+        data.token,
+        broker_url=_reachable(controller.broker_url, request),
+        controller_public_key=controller.public_key,
+        topic_root=controller.topics.root,
+        credentials_for=broker.credentials if broker else None,
+    )
     return EnrollResponse(**result.__dict__)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from controller.api.deps import ControllerDep, CurrentActor, IdQuery, SessionDep
-from controller.db.session import transaction
+from controller.deps import ContextDep, CurrentActor, IdQuery, SessionDep
 from controller.errors import Forbidden
 from controller.schemas import (
     AgentCreate,
@@ -17,7 +16,7 @@ from controller.schemas import (
     VillageCreate,
     VillagePublic,
 )
-from controller.services import geo
+from controller.services import geo, schedule_actions
 from controller.services.access import Actor, require_commune, visible_commune_ids
 
 router = APIRouter(prefix="/api", tags=["places"])
@@ -61,13 +60,9 @@ def list_villages(session: SessionDep, actor: CurrentActor, commune_id: IdQuery 
 
 
 @router.post("/agents", status_code=201)
-def register_agent(data: AgentCreate, controller: ControllerDep, actor: CurrentActor) -> AgentPublic:
+def register_agent(data: AgentCreate, ctx: ContextDep, actor: CurrentActor) -> AgentPublic:
     """Register a cluster. It gets its first signed (empty) manifest at once."""
-    with transaction(controller.session_factory) as session:
-        require_commune(session, actor, data.commune_id, write=True)
-        result = AgentPublic.model_validate(geo.register_agent(session, data))
-    controller.publisher.refresh([data.id])
-    return result
+    return schedule_actions.register_agent(ctx, data, actor)
 
 
 @router.get("/agents")

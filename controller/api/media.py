@@ -7,7 +7,7 @@ import re
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
-from controller.api.deps import ControllerDep
+from controller.deps import ControllerDep
 
 router = APIRouter(tags=["media"])
 _SHA = re.compile(r"^[0-9a-f]{64}$")

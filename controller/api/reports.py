@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from controller.api.deps import ControllerDep, CurrentActor, IdQuery, SessionDep
-from controller.db.models import Agent
-from controller.errors import NotFound
+from controller.deps import ControllerDep, CurrentActor, IdQuery, SessionDep
 from controller.reports.export import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, log_csv, summary_csv, summary_xlsx
+from controller.reports.log_filter import LogFilter, search_log
 from controller.reports.periods import Period, PeriodKind
-from controller.reports.quarterly import broadcast_log, quarterly_report
+from controller.reports.quarterly import quarterly_report
 from controller.reports.summary import Dimension, ReportSummary, summarize
 from controller.schemas import AwareDatetime, BroadcastLogEntry, QuarterlyReport
+from controller.services import geo
 from controller.services.access import require_commune, visible_commune_ids
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
@@ -45,10 +45,7 @@ def _summary(
 ) -> ReportSummary:
     """The summary the query asks for, within what the login may see: shared by the JSON, CSV and XLSX routes."""
     if agent_id is not None:
-        agent = session.get(Agent, agent_id)
-        if agent is None:
-            raise NotFound(f"agent {agent_id} not found", "Không tìm thấy cụm loa.")
-        require_commune(session, actor, agent.commune_id)
+        require_commune(session, actor, geo.get_agent(session, agent_id).commune_id)
     if commune_id is not None:
         require_commune(session, actor, commune_id)
     return summarize(
@@ -102,32 +99,27 @@ def _file_name(summary: ReportSummary) -> str:
     return f"bao-cao-{period.slug}-{scope}-theo-{summary.group_by.value}"
 
 
-@router.get("/broadcast-log")
-def get_broadcast_log(
-    session: SessionDep,
-    actor: CurrentActor,
-    start: AwareDatetime,
-    end: AwareDatetime,
+def _log_filter(
     commune_id: IdQuery = None,
     agent_id: str | None = None,
     topic: str | None = None,
     status: str | None = None,
     q: str | None = Query(default=None, max_length=200, description="text in the title, cluster or village"),
+) -> LogFilter:
+    return LogFilter.parse(commune_id, agent_id, topic, status, q)
+
+
+LogFilterDep = Annotated[LogFilter, Depends(_log_filter)]
+
+
+@router.get("/broadcast-log")
+def get_broadcast_log(
+    session: SessionDep, actor: CurrentActor, start: AwareDatetime, end: AwareDatetime, filters: LogFilterDep
 ) -> list[BroadcastLogEntry]:
     """Nhật ký phát thanh: what played where, when, and for how long."""
-    if commune_id is not None:
-        require_commune(session, actor, commune_id)
-    return broadcast_log(
-        session,
-        start,
-        end,
-        commune_id=commune_id,
-        visible_communes=visible_commune_ids(session, actor),
-        agent_id=agent_id,
-        topic=topic,
-        status=status,
-        text=q,
-    )
+    if filters.commune_id is not None:
+        require_commune(session, actor, filters.commune_id)
+    return search_log(session, start, end, filters, visible_communes=visible_commune_ids(session, actor))
 
 
 @router.get("/broadcast-log.csv", response_class=Response)
@@ -137,14 +129,10 @@ def get_broadcast_log_csv(
     actor: CurrentActor,
     start: AwareDatetime,
     end: AwareDatetime,
-    commune_id: IdQuery = None,
-    agent_id: str | None = None,
-    topic: str | None = None,
-    status: str | None = None,
-    q: str | None = Query(default=None, max_length=200),
+    filters: LogFilterDep,
 ) -> Response:
     """The broadcast log as CSV, times in the controller's local zone."""
-    entries = get_broadcast_log(session, actor, start, end, commune_id, agent_id, topic, status, q)
+    entries = get_broadcast_log(session, actor, start, end, filters)
     return Response(
         log_csv(entries, controller.settings.timezone),
         media_type=CSV_MEDIA_TYPE,

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
-from starlette.concurrency import run_in_threadpool
 
-from controller.api.deps import ControllerDep, CurrentActor, IdPath, SessionDep
 from controller.api.errors import errors
-from controller.db.session import transaction
+from controller.deps import ContextDep, ControllerDep, CurrentActor, IdPath, SessionDep
 from controller.errors import InvalidInput
+from controller.services import schedule_actions
 from controller.services.access import require_commune
-from controller.services.schedule_files import ScheduleImportReport, export_schedule, import_schedule
+from controller.services.schedule_files import ScheduleImportReport, export_schedule
 from controller.services.schedule_ical import export_ical
 
 router = APIRouter(prefix="/api/communes/{commune_id}/schedule", tags=["schedule files"])
@@ -42,7 +41,7 @@ def export_yaml(commune_id: IdPath, session: SessionDep, actor: CurrentActor) ->
     responses=errors(409, e409="a programme has unresolved conflicts or refusals, listed in `issues`"),
 )
 async def import_yaml(
-    commune_id: IdPath, request: Request, controller: ControllerDep, actor: CurrentActor
+    commune_id: IdPath, request: Request, ctx: ContextDep, actor: CurrentActor
 ) -> ScheduleImportReport:
     """Apply a schedule file (body: the YAML text) with the same checks as the programme API; all or nothing."""
     body = await request.body()
@@ -52,18 +51,7 @@ async def import_yaml(
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidInput("schedule file is not UTF-8", "Tệp lịch phải được lưu bằng mã UTF-8.") from None
-
-    def work() -> ScheduleImportReport:
-        with transaction(controller.session_factory) as session:
-            require_commune(session, actor, commune_id, write=True)
-            return import_schedule(
-                session, text, actor, controller.clock.now(), controller.jobs.horizon, commune_id=commune_id
-            )
-
-    report = await run_in_threadpool(work)
-    if report.changed_agents:
-        controller.publisher.refresh(report.changed_agents)
-    return report
+    return await schedule_actions.import_file(ctx, commune_id, text, actor)
 
 
 @router.get(".ics", response_class=Response, responses={200: {"content": {"text/calendar": {}}}})

@@ -4,23 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from controller.api.deps import ControllerDep, CurrentActor, IdQuery, SessionDep
-from controller.db.session import transaction
+from controller.deps import ContextDep, CurrentActor, IdQuery, SessionDep
 from controller.schemas import PlayPublic, ScheduleCreate, SchedulePublic
-from controller.services import schedules
+from controller.services import schedule_actions, schedules
 from controller.services.access import require_commune, visible_commune_ids
 
 router = APIRouter(prefix="/api", tags=["schedules"])
 
 
 @router.post("/schedules", status_code=201)
-def create_schedule(data: ScheduleCreate, controller: ControllerDep, actor: CurrentActor) -> SchedulePublic:
+def create_schedule(data: ScheduleCreate, ctx: ContextDep, actor: CurrentActor) -> SchedulePublic:
     """Book a bulletin; the targeted clusters get fresh signed manifests at once."""
-    with transaction(controller.session_factory) as session:
-        schedule, plays = schedules.create_schedule(session, data, controller.clock.now(), actor)
-        result = schedules.schedule_public(session, schedule)
-    controller.publisher.refresh({p.agent_id for p in plays})
-    return result
+    return schedule_actions.book(ctx, data, actor)
 
 
 @router.get("/schedules")

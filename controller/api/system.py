@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from controller.api.deps import ControllerDep
+from controller.deps import ControllerDep
 
 router = APIRouter(prefix="/api/system", tags=["system"])
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from common.clock import utcnow
 from controller.db.base import Base, UtcDateTime
+from controller.db.status import PlayStatus
 
 
 class Province(Base):
@@ -288,7 +289,7 @@ class Play(Base):
     audio_asset_id: Mapped[int] = mapped_column(ForeignKey("audio_asset.id"))
     starts_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     priority: Mapped[str] = mapped_column(String(16), default="normal")
-    status: Mapped[str] = mapped_column(String(16), default="planned")
+    status: Mapped[str] = mapped_column(String(16), default=PlayStatus.PLANNED.value)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     duration_played_s: Mapped[float | None] = mapped_column(Float)

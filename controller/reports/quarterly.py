@@ -10,9 +10,11 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from controller.db.models import Agent, Bulletin, Commune, Play, PlayEvent, Village
+from controller.db.status import PlayStatus
 from controller.errors import InvalidInput
 from controller.schemas import BroadcastLogEntry, QuarterlyReport, ReportRow
 from controller.topics import topic_name
+from protocol.messages import PlayEvent as Event
 
 
 def quarter_bounds(year: int, quarter: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -36,10 +38,10 @@ def quarterly_report(
     `visible_communes` limits the report to those communes (None: every commune).
     """
     start, end = quarter_bounds(year, quarter, ZoneInfo(timezone))
-    in_period = and_(Play.starts_at >= start, Play.starts_at < end, Play.status != "cancelled")
+    in_period = and_(Play.starts_at >= start, Play.starts_at < end, Play.status != PlayStatus.CANCELLED)
     if visible_communes is not None:
         in_period = and_(in_period, Agent.commune_id.in_(list(visible_communes)))
-    finished = and_(PlayEvent.play_id == Play.id, PlayEvent.event == "finished")
+    finished = and_(PlayEvent.play_id == Play.id, PlayEvent.event == Event.FINISHED)
     stmt = (
         select(
             Commune.id,
@@ -95,7 +97,7 @@ def _bulletins_broadcast(session: Session, start: datetime, end: datetime) -> di
         .join(Play, Play.id == PlayEvent.play_id)
         .join(Agent, Agent.id == Play.agent_id)
         .join(Bulletin, Bulletin.id == Play.bulletin_id)
-        .where(PlayEvent.event == "finished", Play.starts_at >= start, Play.starts_at < end)
+        .where(PlayEvent.event == Event.FINISHED, Play.starts_at >= start, Play.starts_at < end)
         .group_by(Agent.commune_id, Bulletin.topic)
     )
     return {(cid, topic): n for cid, topic, n in session.execute(stmt)}

@@ -17,8 +17,10 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from controller.db.models import Agent, Bulletin, Commune, Play, PlayEvent, Topic, Village
+from controller.db.status import PlayStatus
 from controller.reports.periods import Period, PeriodKind
 from controller.topics import topic_name
+from protocol.messages import PlayEvent as Event
 
 
 class Dimension(StrEnum):
@@ -91,8 +93,12 @@ def summarize(
     needs to see who broadcast nothing.
     """
     start, end = period.bounds(ZoneInfo(timezone))
-    finished = and_(PlayEvent.play_id == Play.id, PlayEvent.event == "finished")
-    scope: list[ColumnElement[bool]] = [Play.starts_at >= start, Play.starts_at < end, Play.status != "cancelled"]
+    finished = and_(PlayEvent.play_id == Play.id, PlayEvent.event == Event.FINISHED)
+    scope: list[ColumnElement[bool]] = [
+        Play.starts_at >= start,
+        Play.starts_at < end,
+        Play.status != PlayStatus.CANCELLED,
+    ]
     if visible_communes is not None:
         scope.append(Agent.commune_id.in_(list(visible_communes)))
     if commune_id is not None:

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from controller.db.models import Agent, Bulletin, Play, Programme, Schedule, SecurityEventRecord, Slot
+from controller.db.status import PlayStatus
 from controller.reports.labels import CLOCK_SKEW_LIMIT_S, DONE, MISSED
 
 ALERTS_PER_KIND = 20
@@ -94,7 +95,7 @@ def today_overview(  # noqa: C901 - one pass over today's plays, counted by stat
         .outerjoin(Programme, Programme.id == Play.programme_id)
         .outerjoin(Slot, Slot.id == Programme.slot_id)
         .outerjoin(Schedule, Schedule.id == Play.schedule_id)
-        .where(Play.starts_at >= start, Play.starts_at < end, Play.status != "cancelled", *where_agent)
+        .where(Play.starts_at >= start, Play.starts_at < end, Play.status != PlayStatus.CANCELLED, *where_agent)
         .order_by(Play.starts_at)
     )
     slots: dict[str, SlotPlan] = {}

@@ -90,6 +90,15 @@ def visible_commune_ids(session: Session, actor: Actor) -> list[int] | None:
     return [actor.commune_id] if actor.commune_id is not None else []
 
 
+def visible_communes(session: Session, actor: Actor) -> list[Commune]:
+    """The communes an actor may see, by name (for the pages' commune selector)."""
+    stmt = select(Commune).order_by(Commune.name)
+    visible = visible_commune_ids(session, actor)
+    if visible is not None:
+        stmt = stmt.where(Commune.id.in_(visible))
+    return list(session.scalars(stmt))
+
+
 class LoginCache:
     """Remembers HTTP Basic logins for a minute, so API clients do not pay an argon2 hash per request.
 

@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from controller.db.models import ApiToken, User
 from controller.errors import Forbidden, InvalidInput, NotFound
+from controller.schemas import ApiTokenPublic, ApiTokenSecret
 from controller.services import audit
 from controller.services.access import Actor
+from controller.services.context import Context
 from controller.services.sessions import token_hash
 
 PREFIX = "loa_"
@@ -84,3 +86,26 @@ def resolve_token(session: Session, secret: str, now: datetime) -> Actor | None:
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() >= 60:
         row.last_used_at = now
     return Actor.of(user)
+
+
+def create(ctx: Context, actor: Actor, name: str) -> ApiTokenSecret:
+    """A new token for the signed-in user; the answer is the only place its secret appears."""
+    with ctx.transaction() as session:
+        row, secret = create_token(session, actor, name, ctx.now())
+        return ApiTokenSecret(**ApiTokenPublic.model_validate(row).model_dump(), token=secret)
+
+
+def list_public(ctx: Context, actor: Actor) -> list[ApiTokenPublic]:
+    with ctx.transaction() as session:
+        return [ApiTokenPublic.model_validate(t) for t in list_tokens(session, actor)]
+
+
+def revoke(ctx: Context, actor: Actor, token_id: int) -> None:
+    with ctx.transaction() as session:
+        revoke_token(session, actor, token_id, ctx.now())
+
+
+def resolve(ctx: Context, secret: str) -> Actor | None:
+    """The actor behind a live bearer token, or None (notes when it was last used, at most once a minute)."""
+    with ctx.transaction() as session:
+        return resolve_token(session, secret, ctx.now())

@@ -13,11 +13,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from controller.db.models import Bulletin, Play
+from controller.db.status import PlayStatus
 from controller.errors import Conflict, InvalidInput
 from controller.schemas import BulletinStatus
 from controller.services import audit
 from controller.services.access import Actor, require_commune, require_role
-from controller.services.bulletins import HELD, PLANNED, get_bulletin
+from controller.services.bulletins import get_bulletin
 from controller.services.users import Role
 from protocol.messages import Priority
 
@@ -91,8 +92,8 @@ def approve(session: Session, bulletin_id: str, actor: Actor, now: datetime, com
     released = set(
         session.scalars(
             update(Play)
-            .where(Play.bulletin_id == row.id, Play.status == HELD, Play.starts_at > now)
-            .values(status=PLANNED, audio_asset_id=row.audio_asset_id)
+            .where(Play.bulletin_id == row.id, Play.status == PlayStatus.HELD, Play.starts_at > now)
+            .values(status=PlayStatus.PLANNED, audio_asset_id=row.audio_asset_id)
             .returning(Play.agent_id)
         )
     )

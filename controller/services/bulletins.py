@@ -15,6 +15,7 @@ from controller.audio import MediaStore, RenderedAudio, Voice, render_key, rende
 from controller.audio.engine import DEFAULT_PITCH, DEFAULT_RATE_WPM
 from controller.audio.master import JINGLES_DIR, LoudnessMastering
 from controller.db.models import AudioAsset, Bulletin, Play
+from controller.db.status import PlayStatus
 from controller.errors import NotFound
 from controller.schemas import (
     AudioAssetPublic,
@@ -31,8 +32,6 @@ from controller.services.references import check_bulletin_fields
 from controller.text.normalize import normalize
 from protocol.messages import Priority
 
-PLANNED = "planned"
-HELD = "held"
 """A future play of a bulletin that was edited after approval: kept off manifests until it is approved again."""
 
 
@@ -127,8 +126,8 @@ def hold_future_plays(session: Session, bulletin_id: str, now: datetime) -> set[
     agents = set(
         session.scalars(
             update(Play)
-            .where(Play.bulletin_id == bulletin_id, Play.status == PLANNED, Play.starts_at > now)
-            .values(status=HELD)
+            .where(Play.bulletin_id == bulletin_id, Play.status == PlayStatus.PLANNED, Play.starts_at > now)
+            .values(status=PlayStatus.HELD)
             .returning(Play.agent_id)
         )
     )

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from controller.db.models import Agent, Play, PlayEvent, SecurityEventRecord
+from controller.db.status import PlayStatus
 from protocol.codec import encode
 from protocol.messages import (
     AgentMessage,
@@ -27,7 +28,15 @@ from protocol.messages import (
 
 log = logging.getLogger(__name__)
 
-_RANK = {"planned": 0, "downloaded": 1, "started": 2, "missed": 2.5, "finished": 3, "failed": 3, "skipped": 3}
+_RANK: dict[str, float] = {
+    PlayStatus.PLANNED: 0,
+    PlayStatus.DOWNLOADED: 1,
+    PlayStatus.STARTED: 2,
+    PlayStatus.MISSED: 2.5,
+    PlayStatus.FINISHED: 3,
+    PlayStatus.FAILED: 3,
+    PlayStatus.SKIPPED: 3,
+}
 """A later event never moves a play back. `missed` is set by the controller at slot end; a confirmation that
 arrives later from an agent's outbox (finished, failed, skipped) still replaces it."""
 

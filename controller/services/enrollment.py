@@ -25,6 +25,7 @@ import secrets
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from controller.dispatch.broker_auth import derive_password, load_or_create_secr
 from controller.errors import Conflict, ControllerError, NotFound
 from controller.schemas import AgentCreate
 from controller.services import geo
+from controller.services.context import Context
 from protocol.topics import check_agent_id
 
 PREFIX = "loa-enroll.v1."
@@ -219,6 +221,38 @@ def enroll(
         media_base_url=media_base_url,
         registered=existing is None,
     )
+
+
+def enroll_agent(
+    ctx: Context,
+    token: str,
+    *,
+    broker_url: str,
+    controller_public_key: str,
+    topic_root: str,
+    credentials_for: Callable[[str], tuple[str, str]] | None = None,
+) -> EnrollmentResult:
+    """Redeem a token in one transaction; a newly registered cluster gets its first manifest after the commit.
+
+    `credentials_for(agent_id)` is the embedded broker's login for the agent, when there is one.
+    """
+    secret = load_or_create_secret(ctx.settings.data_dir / "mqtt_secret")
+    claims = read_token(secret, token)
+    with ctx.transaction() as session:
+        result = enroll(
+            session,
+            secret=secret,
+            data_dir=ctx.settings.data_dir,
+            token=token,
+            broker_url=broker_url,
+            controller_public_key=controller_public_key,
+            topic_root=topic_root,
+            media_base_url=ctx.base_url,
+            credentials=credentials_for(claims.agent_id) if credentials_for else None,
+        )
+    if result.registered:
+        ctx.dispatcher.refresh([result.agent_id])
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:

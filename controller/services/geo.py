@@ -78,6 +78,13 @@ def get_village(session: Session, village_id: int) -> Village:
     return row
 
 
+def get_agent(session: Session, agent_id: str) -> Agent:
+    row = session.get(Agent, agent_id)
+    if row is None:
+        raise NotFound(f"agent {agent_id} not found", "Không tìm thấy cụm loa.")
+    return row
+
+
 def list_provinces(session: Session) -> Sequence[Province]:
     return session.scalars(select(Province).order_by(Province.id)).all()
 
@@ -101,3 +108,10 @@ def list_agents(session: Session, commune_id: int | None = None) -> Sequence[Age
     if commune_id is not None:
         stmt = stmt.where(Agent.commune_id == commune_id)
     return session.scalars(stmt).all()
+
+
+def commune_places(session: Session, commune_id: int) -> tuple[list[Village], list[Agent]]:
+    """The commune's villages by name and its clusters by id, for the pages' target pickers."""
+    villages = list(session.scalars(select(Village).where(Village.commune_id == commune_id).order_by(Village.name)))
+    agents = list(session.scalars(select(Agent).where(Agent.commune_id == commune_id).order_by(Agent.id)))
+    return villages, agents

@@ -11,13 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from controller.db.models import Agent, AudioAsset, Bulletin, Play
+from controller.db.status import OFF_MANIFEST
 from controller.services.bulletins import media_url
 from protocol.codec import encode
 from protocol.messages import InterruptPolicy, ManifestPlay, Priority, ScheduleManifest
 
-CANCELLED = "cancelled"
-HELD = "held"
-OFF_MANIFEST = (CANCELLED, HELD)
 """Plays an agent must not have: cancelled, or held because their bulletin was edited after approval."""
 
 

@@ -8,9 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from controller.db.models import Play
-
-MISSED = "missed"
-UNCONFIRMED = ("planned", "downloaded", "started")
+from controller.db.status import UNCONFIRMED, PlayStatus
 
 REASON_VI = {
     "agent-offline": "Cụm loa mất kết nối trong giờ phát",
@@ -43,7 +41,7 @@ def mark_missed(session: Session, now: datetime, grace: timedelta) -> list[Play]
         if play_end(play) + grace > now:
             continue
         play.reason = _reason(play)
-        play.status = MISSED
+        play.status = PlayStatus.MISSED
         missed.append(play)
     session.flush()
     return missed
@@ -51,9 +49,9 @@ def mark_missed(session: Session, now: datetime, grace: timedelta) -> list[Play]
 
 def _reason(play: Play) -> str:
     agent = play.agent
-    if play.status == "started":
+    if play.status == PlayStatus.STARTED:
         return "interrupted"
-    if play.status == "downloaded":
+    if play.status == PlayStatus.DOWNLOADED:
         return "no-confirmation"
     if agent.last_seen_at is None or agent.last_seen_at < play.starts_at or agent.status == "offline":
         return "agent-offline"

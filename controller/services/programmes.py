@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from controller.db.models import Agent, AgentGroup, Bulletin, Commune, Play, Programme, Slot
+from controller.db.status import PlayStatus
 from controller.errors import Conflict, InvalidInput, NotFound
 from controller.scheduling.recurrence import Recurrence, local_instant, parse_hhmm, span_touches_quiet_hours
 from controller.schemas import (
@@ -36,11 +37,9 @@ from controller.schemas import (
 )
 from controller.services import audit
 from controller.services.access import Actor, require_commune
-from controller.services.bulletins import HELD, PLANNED
 from controller.services.geo import add_unique, get_commune
 from protocol.messages import Priority
 
-CANCELLED = "cancelled"
 GAP_S = 2.0
 """Silence between two bulletins in a slot."""
 CONFLICT_LOOKAHEAD_DAYS = 366
@@ -536,14 +535,16 @@ def expand(  # noqa: C901 - one branch per recurrence kind, as in schedule files
                     starts_at=at,
                     slot_end=slot_end,
                     priority=b.priority,
-                    status=PLANNED if b.status == "approved" else HELD,
+                    status=PlayStatus.PLANNED if b.status == "approved" else PlayStatus.HELD,
                 )
             )
             changed.add(agent)
-        elif play.status in (PLANNED, HELD, CANCELLED) and (play.starts_at != at or play.status == CANCELLED):
+        elif play.status in (PlayStatus.PLANNED, PlayStatus.HELD, PlayStatus.CANCELLED) and (
+            play.starts_at != at or play.status == PlayStatus.CANCELLED
+        ):
             play.starts_at, play.slot_end = at, slot_end
-            if play.status == CANCELLED:
-                play.status = PLANNED if b.status == "approved" else HELD
+            if play.status == PlayStatus.CANCELLED:
+                play.status = PlayStatus.PLANNED if b.status == "approved" else PlayStatus.HELD
             changed.add(agent)
     ids = {p.id for p in programmes if p.id is not None}
     if programme_ids is not None:
@@ -556,11 +557,15 @@ def expand(  # noqa: C901 - one branch per recurrence kind, as in schedule files
 
 def _cancel_future(session: Session, programme_id: int, now: datetime, keep: set[str]) -> set[str]:
     stale = session.scalars(
-        select(Play).where(Play.programme_id == programme_id, Play.starts_at > now, Play.status.in_((PLANNED, HELD)))
+        select(Play).where(
+            Play.programme_id == programme_id,
+            Play.starts_at > now,
+            Play.status.in_((PlayStatus.PLANNED, PlayStatus.HELD)),
+        )
     )
     changed = set()
     for play in stale:
         if play.id not in keep:
-            play.status = CANCELLED
+            play.status = PlayStatus.CANCELLED
             changed.add(play.agent_id)
     return changed

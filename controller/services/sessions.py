@@ -13,15 +13,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
-from controller.db.models import User, UserSession
-from controller.db.session import transaction
+from controller.db.models import LoginThrottle, User, UserSession
 from controller.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from controller.schemas import SessionPublic
 from controller.services import audit, throttle
-from controller.services.access import Actor, LoginCache
-from controller.services.users import authenticate, hash_password
+from controller.services.access import Actor, LoginCache, require_role
+from controller.services.context import Context
+from controller.services.users import Role, authenticate, hash_password, list_users
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +45,7 @@ class Client:
 
 
 def check_password(
-    session_factory: sessionmaker[Session],
-    username: str,
-    password: str,
-    client: Client,
-    now: datetime,
-    cache: LoginCache | None = None,
+    ctx: Context, username: str, password: str, client: Client, cache: LoginCache | None = None
 ) -> Actor:
     """The actor for this username and password, through the throttle; commits the failure count.
 
@@ -58,7 +54,8 @@ def check_password(
     attempt = throttle.Attempt(username, client.address)
     error: throttle.LoginThrottled | None = None
     actor: Actor | None = None
-    with transaction(session_factory) as session:
+    now = ctx.now()
+    with ctx.transaction() as session:
         try:
             throttle.check_allowed(session, attempt, now)
         except throttle.LoginThrottled as exc:
@@ -81,18 +78,13 @@ def check_password(
     return actor
 
 
-def start(
-    session_factory: sessionmaker[Session],
-    username: str,
-    password: str,
-    client: Client,
-    now: datetime,
-    max_age: timedelta,
-) -> tuple[Actor, str]:
+def start(ctx: Context, username: str, password: str, client: Client) -> tuple[Actor, str]:
     """Check the password (throttled) and open a session. Returns the actor and the cookie token."""
-    actor = check_password(session_factory, username, password, client, now)
+    actor = check_password(ctx, username, password, client)
     token = secrets.token_urlsafe(32)
-    with transaction(session_factory) as session:
+    now = ctx.now()
+    max_age = timedelta(seconds=ctx.settings.session_max_age_s)
+    with ctx.transaction() as session:
         assert actor.user_id is not None
         session.add(
             UserSession(
@@ -110,11 +102,12 @@ def start(
     return actor, token
 
 
-def resolve(session_factory: sessionmaker[Session], token: str, now: datetime) -> Actor | None:
+def resolve(ctx: Context, token: str) -> Actor | None:
     """The actor of a live session token, or None (unknown, revoked, expired, or the user deactivated)."""
     if not token or len(token) > 200:
         return None
-    with transaction(session_factory) as session:
+    now = ctx.now()
+    with ctx.transaction() as session:
         row = session.get(UserSession, token_hash(token))
         if row is None or row.revoked_at is not None or row.expires_at <= now:
             return None
@@ -126,11 +119,12 @@ def resolve(session_factory: sessionmaker[Session], token: str, now: datetime) -
         return Actor.of(user)
 
 
-def end(session_factory: sessionmaker[Session], token: str, now: datetime) -> None:
+def end(ctx: Context, token: str) -> None:
     """Log out: revoke this session (nothing happens for an unknown token)."""
     if not token or len(token) > 200:
         return
-    with transaction(session_factory) as session:
+    now = ctx.now()
+    with ctx.transaction() as session:
         row = session.get(UserSession, token_hash(token))
         if row is not None and row.revoked_at is None:
             row.revoked_at = now
@@ -163,13 +157,54 @@ def get_user(session: Session, user_id: int) -> User:
     return user
 
 
-def sign_out_everywhere(session: Session, actor: Actor, user_id: int, now: datetime) -> int:
+@dataclass(frozen=True)
+class SignedOut:
+    username: str
+    revoked: int
+
+
+def sign_out_everywhere(ctx: Context, actor: Actor, user_id: int) -> SignedOut:
     """Revoke every session of a user (an admin, or the user themself). Returns how many were live."""
     _require_self_or_admin(actor, user_id)
-    get_user(session, user_id)
-    count = _revoke_all(session, user_id, now)
-    audit.record(session, actor, "sign-out-everywhere", "user", user_id, detail=f"{count} sessions", at=now)
-    return count
+    now = ctx.now()
+    with ctx.transaction() as session:
+        name = get_user(session, user_id).username
+        count = _revoke_all(session, user_id, now)
+        audit.record(session, actor, "sign-out-everywhere", "user", user_id, detail=f"{count} sessions", at=now)
+    return SignedOut(name, count)
+
+
+def list_sessions(ctx: Context, actor: Actor, user_id: int) -> list[SessionPublic]:
+    """A user's live sessions, newest use first (an admin, or the user themself)."""
+    with ctx.transaction() as session:
+        return [SessionPublic.model_validate(r) for r in active_sessions(session, actor, user_id, ctx.now())]
+
+
+@dataclass(frozen=True)
+class SessionsOverview:
+    """The admin's sign-in page: every user with their count of live sessions, one user's sessions, the locks."""
+
+    users: list[User]
+    live: dict[int, int]
+    chosen: User | None
+    rows: Sequence[UserSession]
+    locks: list[LoginThrottle]
+
+
+def overview(ctx: Context, actor: Actor, user_id: int | None) -> SessionsOverview:
+    require_role(actor, Role.ADMIN)
+    now = ctx.now()
+    with ctx.transaction() as session:
+        counts = session.execute(
+            select(UserSession.user_id, func.count())
+            .where(UserSession.revoked_at.is_(None), UserSession.expires_at > now)
+            .group_by(UserSession.user_id)
+        )
+        live = {user: count for user, count in counts}
+        users = list(list_users(session))
+        chosen = next((u for u in users if u.id == user_id), None)
+        rows = active_sessions(session, actor, chosen.id, now) if chosen else []
+        return SessionsOverview(users, live, chosen, rows, throttle.locks(session, now))
 
 
 def active_sessions(session: Session, actor: Actor, user_id: int, now: datetime) -> Sequence[UserSession]:
@@ -184,9 +219,7 @@ def active_sessions(session: Session, actor: Actor, user_id: int, now: datetime)
     return session.scalars(stmt).all()
 
 
-def change_password(
-    session_factory: sessionmaker[Session], actor: Actor, current: str, new: str, client: Client, now: datetime
-) -> None:
+def change_password(ctx: Context, actor: Actor, current: str, new: str, client: Client) -> None:
     """The signed-in user changes their password; every session of theirs is revoked (sign in again).
 
     The current password is checked through the throttle, so a stolen session cannot guess it freely.
@@ -194,10 +227,11 @@ def change_password(
     if actor.user_id is None:
         raise Forbidden("the system actor has no password", "Tài khoản này không có mật khẩu.")
     try:
-        check_password(session_factory, actor.username, current, client, now)
+        check_password(ctx, actor.username, current, client)
     except Unauthorized:
         raise InvalidInput("wrong current password", "Mật khẩu hiện tại không đúng.") from None
-    with transaction(session_factory) as session:
+    now = ctx.now()
+    with ctx.transaction() as session:
         user = get_user(session, actor.user_id)
         user.password_hash = hash_password(new)
         count = _revoke_all(session, user.id, now)

@@ -18,9 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from controller.db.models import LoginThrottle
-from controller.errors import ControllerError
+from controller.errors import ControllerError, NotFound
+from controller.schemas import LoginLockPublic
 from controller.services import audit
 from controller.services.access import Actor, require_role
+from controller.services.context import Context
 from controller.services.users import Role
 
 log = logging.getLogger(__name__)
@@ -148,3 +150,17 @@ def lift_lock(session: Session, actor: Actor, key: str, now: datetime) -> bool:
     session.delete(row)
     audit.record(session, actor, "login-unlocked", "login", key, at=now)
     return True
+
+
+def list_locks(ctx: Context, actor: Actor) -> list[LoginLockPublic]:
+    """Accounts and addresses locked now (admins only)."""
+    require_role(actor, Role.ADMIN)
+    with ctx.transaction() as session:
+        return [LoginLockPublic.model_validate(r) for r in locks(session, ctx.now())]
+
+
+def unlock(ctx: Context, actor: Actor, key: str) -> None:
+    """An admin lifts a lock early; NotFound if there is none (any more)."""
+    with ctx.transaction() as session:
+        if not lift_lock(session, actor, key, ctx.now()):
+            raise NotFound(f"no login lock {key}", "Không có khóa đăng nhập này.")

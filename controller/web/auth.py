@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from controller.api.deps import SESSION_TOKEN, ControllerDep, client_of
+from controller.deps import SESSION_TOKEN, ContextDep, client_of
 from controller.errors import Unauthorized
 from controller.services import sessions
 from controller.services.throttle import LoginThrottled
@@ -36,22 +35,14 @@ def login_form(request: Request, next: str = "/") -> Response:
 @router.post("/login")
 def login(
     request: Request,
-    controller: ControllerDep,
+    ctx: ContextDep,
     _csrf: CsrfChecked,
     username: Annotated[str, Form(max_length=80)] = "",
     password: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    s = controller.settings
     try:
-        actor, token = sessions.start(
-            controller.session_factory,
-            username.strip(),
-            password,
-            client_of(request),
-            controller.clock.now(),
-            timedelta(seconds=s.session_max_age_s),
-        )
+        actor, token = sessions.start(ctx, username.strip(), password, client_of(request))
     except (Unauthorized, LoginThrottled) as exc:
         return render(
             request,
@@ -68,9 +59,9 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, controller: ControllerDep, _csrf: CsrfChecked) -> Response:
+def logout(request: Request, ctx: ContextDep, _csrf: CsrfChecked) -> Response:
     token = request.session.get(SESSION_TOKEN)
     if isinstance(token, str):
-        sessions.end(controller.session_factory, token, controller.clock.now())
+        sessions.end(ctx, token)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)

@@ -12,19 +12,16 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from pydantic import ValidationError
-from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 
-from controller.api.deps import ControllerDep, SessionDep
-from controller.db.models import Bulletin, Topic
-from controller.db.session import transaction
+from controller.db.models import Bulletin
+from controller.deps import ContextDep, ControllerDep, SessionDep
 from controller.errors import ControllerError, InvalidInput
 from controller.runtime import Controller
 from controller.schemas import BulletinCreate, BulletinStatus, BulletinUpdate, VoiceSpec
-from controller.services import approval, audit, bulletins
+from controller.services import approval, audit, bulletin_actions, bulletins
 from controller.services.access import Actor
+from controller.services.bulletin_actions import MAX_UPLOAD_BYTES, topics_for
 from controller.services.users import Role
-from controller.topics import DEFAULT_TOPICS
 from controller.web.render import WebRoute, redirect, render
 from controller.web.security import CsrfChecked, WebActor, page_scope
 from protocol.messages import Priority
@@ -46,18 +43,8 @@ PRIORITIES: dict[str, str] = {
     Priority.EMERGENCY.value: "Khẩn cấp",
 }
 STATUSES: dict[str, str] = dict(approval.STATUS_VI)
-MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 
 Text = Annotated[str, Form()]
-
-
-def topics_for(session: SessionDep, commune_id: int | None) -> dict[str, str]:
-    """The default topics, plus those the commune added."""
-    topics = dict(DEFAULT_TOPICS)
-    mine = Topic.commune_id.is_(None) if commune_id is None else Topic.commune_id == commune_id
-    stmt = select(Topic.code, Topic.name).where(mine | Topic.commune_id.is_(None))
-    topics.update({code: name for code, name in session.execute(stmt)})
-    return topics
 
 
 def _voice(value: str) -> VoiceSpec:
@@ -156,6 +143,7 @@ def bulletin_create(
     request: Request,
     actor: WebActor,
     controller: ControllerDep,
+    ctx: ContextDep,
     _csrf: CsrfChecked,
     title: Text,
     topic: Text,
@@ -176,9 +164,7 @@ def bulletin_create(
             priority=_priority(priority),
             voice=_voice(voice),
         )
-        with transaction(controller.session_factory) as session:
-            jingles = controller.settings.jingles_dir
-            bulletin_id = bulletins.create_bulletin(session, data, actor, jingles_dir=jingles).id
+        bulletin_id = bulletin_actions.create(ctx, data, actor).id
     except (ValidationError, ControllerError) as exc:
         with controller.session_factory() as session:
             scope = page_scope(session, actor, commune_id or actor.commune_id)
@@ -250,7 +236,7 @@ def bulletin_update(
     request: Request,
     bulletin_id: str,
     actor: WebActor,
-    controller: ControllerDep,
+    ctx: ContextDep,
     _csrf: CsrfChecked,
     title: Text,
     topic: Text,
@@ -268,39 +254,18 @@ def bulletin_update(
             priority=_priority(priority),
             voice=_voice(voice),
         )
-        with transaction(controller.session_factory) as session:
-            bulletins.get_visible_bulletin(session, bulletin_id, actor)
-            _, held = bulletins.update_bulletin(
-                session, bulletin_id, data, actor, controller.clock.now(), jingles_dir=controller.settings.jingles_dir
-            )
+        bulletin_actions.edit(ctx, bulletin_id, data, actor)
     except ValidationError as exc:
         return redirect(request, f"/bulletins/{bulletin_id}", form_error(exc), "error")
-    if held:
-        controller.publisher.refresh(held)
     return redirect(request, f"/bulletins/{bulletin_id}", "Đã lưu thay đổi.")
 
 
 @router.post("/bulletins/{bulletin_id}/render")
 async def bulletin_render(
-    request: Request, bulletin_id: str, actor: WebActor, controller: ControllerDep, _csrf: CsrfChecked
+    request: Request, bulletin_id: str, actor: WebActor, ctx: ContextDep, _csrf: CsrfChecked
 ) -> Response:
-    def work() -> tuple[float, set[str]]:
-        with transaction(controller.session_factory) as session:
-            bulletins.get_visible_bulletin(session, bulletin_id, actor)
-            asset, held = bulletins.render_bulletin(
-                session,
-                controller.store,
-                bulletin_id,
-                actor,
-                controller.clock.now(),
-                jingles_dir=controller.settings.jingles_dir,
-            )
-            return asset.duration_s, held
-
-    seconds, held = await run_in_threadpool(work)
-    if held:
-        controller.publisher.refresh(held)
-    minutes, secs = divmod(round(seconds), 60)
+    asset = await bulletin_actions.render(ctx, bulletin_id, actor)
+    minutes, secs = divmod(round(asset.duration_s), 60)
     message = f"Đã tạo âm thanh ({minutes}:{secs:02d}). Hãy nghe thử."
     return redirect(request, f"/bulletins/{bulletin_id}#audio", message)
 
@@ -310,35 +275,12 @@ async def bulletin_upload(
     request: Request,
     bulletin_id: str,
     actor: WebActor,
-    controller: ControllerDep,
+    ctx: ContextDep,
     _csrf: CsrfChecked,
     recording: Annotated[UploadFile, File()],
 ) -> Response:
     data = await recording.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise InvalidInput("upload larger than 100 MB", "Tệp tải lên lớn hơn 100 MB.")
-    if not data:
-        raise InvalidInput("empty upload", "Hãy chọn một tệp ghi âm.")
-    name = recording.filename or "recording"
-
-    def work() -> set[str]:
-        with transaction(controller.session_factory) as session:
-            bulletins.get_visible_bulletin(session, bulletin_id, actor)
-            _, held = bulletins.upload_recording(
-                session,
-                controller.store,
-                bulletin_id,
-                data,
-                name,
-                actor,
-                controller.clock.now(),
-                jingles_dir=controller.settings.jingles_dir,
-            )
-            return held
-
-    held = await run_in_threadpool(work)
-    if held:
-        controller.publisher.refresh(held)
+    await bulletin_actions.upload(ctx, bulletin_id, data, recording.filename or "recording", actor)
     return redirect(request, f"/bulletins/{bulletin_id}#audio", "Đã tải bản ghi âm lên.")
 
 
@@ -347,20 +289,11 @@ def bulletin_submit(
     request: Request,
     bulletin_id: str,
     actor: WebActor,
-    controller: ControllerDep,
+    ctx: ContextDep,
     _csrf: CsrfChecked,
     duration_override: Text = "",
 ) -> Response:
-    s = controller.settings
-    with transaction(controller.session_factory) as session:
-        bulletins.get_visible_bulletin(session, bulletin_id, actor)
-        approval.submit(
-            session,
-            bulletin_id,
-            actor,
-            window=approval.DurationWindow(s.bulletin_min_s, s.bulletin_max_s),
-            duration_override=duration_override,
-        )
+    bulletin_actions.submit(ctx, bulletin_id, actor, duration_override)
     return redirect(request, f"/bulletins/{bulletin_id}", "Đã gửi bản tin cho lãnh đạo duyệt.")
 
 
@@ -369,15 +302,11 @@ def bulletin_approve(
     request: Request,
     bulletin_id: str,
     actor: WebActor,
-    controller: ControllerDep,
+    ctx: ContextDep,
     _csrf: CsrfChecked,
     comment: Text = "",
 ) -> Response:
-    with transaction(controller.session_factory) as session:
-        bulletins.get_visible_bulletin(session, bulletin_id, actor)
-        released = approval.approve(session, bulletin_id, actor, controller.clock.now(), comment)
-    if released:
-        controller.publisher.refresh(released)
+    bulletin_actions.approve(ctx, bulletin_id, actor, comment)
     return redirect(request, f"/bulletins/{bulletin_id}", "Đã duyệt bản tin. Bản tin có thể được xếp lịch phát.")
 
 
@@ -386,11 +315,9 @@ def bulletin_reject(
     request: Request,
     bulletin_id: str,
     actor: WebActor,
-    controller: ControllerDep,
+    ctx: ContextDep,
     _csrf: CsrfChecked,
     comment: Text = "",
 ) -> Response:
-    with transaction(controller.session_factory) as session:
-        bulletins.get_visible_bulletin(session, bulletin_id, actor)
-        approval.reject(session, bulletin_id, actor, comment)
+    bulletin_actions.reject(ctx, bulletin_id, actor, comment)
     return redirect(request, f"/bulletins/{bulletin_id}", "Đã trả lại bản tin kèm ý kiến.", "warn")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from controller.api.deps import ControllerDep, SessionDep
+from controller.deps import ControllerDep, SessionDep
 from controller.reports.fleet import by_village, cluster_statuses
 from controller.web.charts import location_svg
 from controller.web.render import WebRoute, render

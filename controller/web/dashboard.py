@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from controller.api.deps import ControllerDep, SessionDep
+from controller.deps import ControllerDep, SessionDep
 from controller.reports.today import today_overview
 from controller.web.render import WebRoute, render
 from controller.web.security import WebActor, page_scope

@@ -1,26 +1,22 @@
 """Emergency: play-now to chosen clusters after a confirmation step, and the stop-all kill switch.
 
-Validation, plays and commands are `controller.services.emergency` and `.commands`.
+Every operation is one function in `controller.services.emergency`, the same the API calls: the
+confirmation is the same signed token, bound to the officer and valid for two minutes.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
-from sqlalchemy import select
 
-from controller.api.deps import ControllerDep, SessionDep
-from controller.db.models import Agent, Village
-from controller.db.session import transaction
+from controller.deps import ContextDep, SessionDep
 from controller.schemas import EmergencyRequest, InterruptPolicyName, StopAllRequest, Target
-from controller.services import commands, emergency
-from controller.services.bulletins import get_bulletin, list_bulletins
+from controller.services import emergency, geo
+from controller.services.bulletins import list_bulletins
 from controller.web.render import WebRoute, redirect, render
 from controller.web.security import CsrfChecked, WebActor, page_scope
-
-log = logging.getLogger(__name__)
+from protocol.messages import Priority
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -35,10 +31,11 @@ def emergency_page(request: Request, actor: WebActor, session: SessionDep, commu
     context: dict[str, Any] = {"scope": scope, "commune": scope.commune, "args": {"commune_id": cid}}
     if cid is not None:
         approved = list_bulletins(session, status="approved", commune_ids=[cid])
+        villages, agents = geo.commune_places(session, cid)
         context.update(
-            bulletins=sorted(approved, key=lambda b: (b.priority != "emergency", b.title)),
-            villages=list(session.scalars(select(Village).where(Village.commune_id == cid).order_by(Village.name))),
-            agents=list(session.scalars(select(Agent).where(Agent.commune_id == cid).order_by(Agent.id))),
+            bulletins=sorted(approved, key=lambda b: (b.priority != Priority.EMERGENCY.value, b.title)),
+            villages=villages,
+            agents=agents,
             recent=list(emergency.list_emergencies(session, [cid]))[:10],
             form=None,
             can_write=actor.can_edit,
@@ -61,6 +58,7 @@ def _request(
 def emergency_preview(
     request: Request,
     actor: WebActor,
+    ctx: ContextDep,
     session: SessionDep,
     _csrf: CsrfChecked,
     commune_id: Annotated[int, Form()],
@@ -71,65 +69,37 @@ def emergency_preview(
 ) -> Response:
     """Step 1: what would play where. Nothing is sent until the officer confirms on this page."""
     data = _request(commune_id, bulletin_id, village_ids, agent_ids, interrupted)
-    bulletin, clusters = emergency.emergency_targets(session, data, actor)
+    preview = emergency.preview(ctx, data, actor)
     scope = page_scope(session, actor, commune_id, write=True)
-    return render(
-        request,
-        "emergency_confirm.html",
-        actor=actor,
-        scope=scope,
-        data=data,
-        bulletin=bulletin,
-        clusters=clusters,
-    )
+    return render(request, "emergency_confirm.html", actor=actor, scope=scope, data=data, preview=preview)
 
 
 @router.post("/emergency/start")
 def emergency_start(
     request: Request,
     actor: WebActor,
-    controller: ControllerDep,
+    ctx: ContextDep,
     _csrf: CsrfChecked,
-    commune_id: Annotated[int, Form()],
-    bulletin_id: Annotated[str, Form()],
-    confirmed: Annotated[str, Form()] = "",
-    village_ids: IntList = None,
-    agent_ids: StrList = None,
-    interrupted: Annotated[str, Form()] = "resume",
+    confirm_token: Annotated[str, Form()] = "",
 ) -> Response:
-    """Step 2: confirmed. Every targeted cluster gets a signed PlayNow that preempts what it plays."""
-    if confirmed != "yes":
-        return redirect(request, f"/emergency?commune_id={commune_id}", "Chưa xác nhận nên chưa phát.", "warn")
-    data = _request(commune_id, bulletin_id, village_ids, agent_ids, interrupted)
-    now = controller.clock.now()
-    with transaction(controller.session_factory) as session:
-        row, plays = emergency.start_emergency(session, data, actor, now)
-        messages = commands.play_now(plays, controller.settings.resolved_public_base_url, now, row.interrupted)
-        title = get_bulletin(session, bulletin_id).title
-        clusters = [p.agent_id for p in plays]
-    log.warning("emergency %s started by %s on %d clusters", row.id, actor.username, len(clusters))
-    controller.publisher.send(messages)
-    controller.publisher.refresh(clusters)
-    message = f"Đang phát khẩn cấp “{title}” trên {len(clusters)} cụm loa."
-    return redirect(request, f"/emergency?commune_id={commune_id}", message, "warn")
+    """Step 2: confirmed with the token the preview issued. Every targeted cluster gets a signed PlayNow."""
+    result, title = emergency.start(ctx, confirm_token, actor)
+    message = f"Đang phát khẩn cấp “{title}” trên {len(result.clusters)} cụm loa."
+    return redirect(request, f"/emergency?commune_id={result.commune_id}", message, "warn")
 
 
 @router.post("/emergency/stop-all")
 def emergency_stop_all(
     request: Request,
     actor: WebActor,
-    controller: ControllerDep,
+    ctx: ContextDep,
     _csrf: CsrfChecked,
     commune_id: Annotated[int, Form()],
 ) -> Response:
     """The kill switch: every cluster of the commune stops now, and nothing due in the next minutes plays."""
-    now = controller.clock.now()
-    with transaction(controller.session_factory) as session:
-        agents = emergency.stop_all(session, StopAllRequest(commune_id=commune_id), actor, now)
-    log.warning("stop-all by %s on %d clusters of commune %s", actor.username, len(agents), commune_id)
-    controller.publisher.send(commands.stop(agents, now))
-    controller.publisher.refresh(agents)
-    return redirect(request, f"/emergency?commune_id={commune_id}", f"Đã dừng phát trên {len(agents)} cụm loa.", "warn")
+    result = emergency.stop_everything(ctx, StopAllRequest(commune_id=commune_id), actor)
+    message = f"Đã dừng phát trên {len(result.clusters)} cụm loa."
+    return redirect(request, f"/emergency?commune_id={commune_id}", message, "warn")
 
 
 @router.post("/clusters/{agent_id}/volume")
@@ -137,23 +107,17 @@ def cluster_volume(
     request: Request,
     agent_id: str,
     actor: WebActor,
-    controller: ControllerDep,
+    ctx: ContextDep,
     _csrf: CsrfChecked,
     volume: Annotated[int, Form(ge=0, le=100)],
 ) -> Response:
-    with transaction(controller.session_factory) as session:
-        message = commands.set_volume(session, actor, agent_id, volume, controller.clock.now())
-        commune_id = session.get_one(Agent, agent_id).commune_id
-    controller.publisher.send([message])
+    commune_id = emergency.set_volume(ctx, actor, agent_id, volume)
     return redirect(request, f"/clusters?commune_id={commune_id}", f"Đã gửi lệnh đặt âm lượng {volume} cho {agent_id}.")
 
 
 @router.post("/clusters/{agent_id}/test-tone")
 def cluster_test_tone(
-    request: Request, agent_id: str, actor: WebActor, controller: ControllerDep, _csrf: CsrfChecked
+    request: Request, agent_id: str, actor: WebActor, ctx: ContextDep, _csrf: CsrfChecked
 ) -> Response:
-    with transaction(controller.session_factory) as session:
-        message = commands.test_tone(session, actor, agent_id, 3.0, controller.clock.now())
-        commune_id = session.get_one(Agent, agent_id).commune_id
-    controller.publisher.send([message])
+    commune_id = emergency.test_tone(ctx, actor, agent_id, 3.0)
     return redirect(request, f"/clusters?commune_id={commune_id}", f"Đã gửi lệnh phát tiếng thử tới {agent_id}.")

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
-from controller.api.deps import ControllerDep, SessionDep
 from controller.db.models import Agent
-from controller.errors import NotFound
+from controller.deps import ControllerDep, SessionDep
 from controller.reports.periods import Period, PeriodKind, period_or_current
 from controller.reports.summary import Dimension, ReportSummary, summarize
+from controller.services import geo
 from controller.services.access import Actor
 from controller.web.charts import bar_chart_svg
 from controller.web.render import WebRoute, render
@@ -58,9 +58,7 @@ def build_view(
 ) -> ReportView:
     agent: Agent | None = None
     if agent_id:
-        agent = session.get(Agent, agent_id)
-        if agent is None:
-            raise NotFound(f"agent {agent_id} not found", "Không tìm thấy cụm loa.")
+        agent = geo.get_agent(session, agent_id)
         commune_id = agent.commune_id
     scope = page_scope(session, actor, commune_id)
 

@@ -8,23 +8,22 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request, Response
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from controller.api.deps import ControllerDep, SessionDep
-from controller.db.models import Agent, Bulletin, Play, Programme, Schedule, Slot, Village
-from controller.db.session import transaction
+from controller.db.models import Programme
+from controller.deps import ContextDep, ControllerDep, SessionDep
 from controller.errors import ControllerError, InvalidInput
+from controller.reports.week import ONE_OFF, week_view
 from controller.runtime import Controller
 from controller.scheduling.recurrence import WEEKDAY_VI, Recurrence, RecurrenceKind
 from controller.schemas import IssueKind, ProgrammeCheck, ProgrammeCreate, ScheduleCreate, SlotCreate, Target
-from controller.services import programmes, schedules
+from controller.services import geo, programmes, schedule_actions
 from controller.services.access import Actor
 from controller.services.bulletins import list_bulletins
 from controller.services.programmes import ProgrammeRejected
@@ -35,59 +34,11 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
-ONE_OFF = "Phát một lần"
 RECURRENCES = {
     RecurrenceKind.DAILY.value: "Hằng ngày",
     RecurrenceKind.WEEKDAYS.value: "Thứ Hai đến Thứ Sáu",
     RecurrenceKind.DAYS.value: "Các ngày chọn trong tuần",
 }
-
-
-@dataclass
-class Cell:
-    """What one slot holds on one day: bulletins with their number of clusters."""
-
-    items: dict[str, list[int]] = field(default_factory=dict)
-    """title -> [clusters, finished]"""
-
-
-@dataclass
-class Week:
-    days: list[date]
-    rows: list[tuple[str, str, list[Cell]]]
-    """(slot name, start HH:MM, one cell per day)"""
-
-
-def week_view(session: Session, commune_id: int, monday: date, timezone: str) -> Week:
-    tz = ZoneInfo(timezone)
-    days = [monday + timedelta(days=i) for i in range(7)]
-    start = datetime.combine(monday, time(0), tz)
-    end = start + timedelta(days=7)
-    stmt = (
-        select(Play.starts_at, Play.status, Bulletin.title, Slot.name, Slot.start_time, Schedule.slot_name)
-        .join(Agent, Agent.id == Play.agent_id)
-        .join(Bulletin, Bulletin.id == Play.bulletin_id)
-        .outerjoin(Programme, Programme.id == Play.programme_id)
-        .outerjoin(Slot, Slot.id == Programme.slot_id)
-        .outerjoin(Schedule, Schedule.id == Play.schedule_id)
-        .where(Agent.commune_id == commune_id, Play.starts_at >= start, Play.starts_at < end)
-        .where(Play.status != "cancelled")
-        .order_by(Play.starts_at)
-    )
-    slots = {s.name: s.start_time for s in programmes.list_slots(session, commune_id)}
-    cells: dict[str, list[Cell]] = {name: [Cell() for _ in days] for name in slots}
-    for starts_at, status, title, slot_name, slot_start, booking_slot in session.execute(stmt):
-        local = starts_at.astimezone(tz)
-        name = slot_name or booking_slot or ONE_OFF
-        if name not in slots:
-            slots[name] = slot_start or local.strftime("%H:%M")
-        row = cells.setdefault(name, [Cell() for _ in days])
-        label = title if slot_name else f"{local:%H:%M} {title}"
-        counts = row[(local.date() - monday).days].items.setdefault(label, [0, 0])
-        counts[0] += 1
-        counts[1] += status == "finished"
-    ordered = sorted(cells, key=lambda n: slots.get(n, "99:99"))
-    return Week(days, [(name, slots.get(name, ""), cells[name]) for name in ordered])
 
 
 def _monday(value: str | None, today: date) -> date:
@@ -183,7 +134,7 @@ def _page(
         return render(request, "schedule.html", actor=actor, scope=scope, commune=None, args={}, **context)
     today = controller.clock.now().astimezone(ZoneInfo(tz)).date()
     monday = _monday(week, today)
-    villages = session.scalars(select(Village).where(Village.commune_id == commune_id).order_by(Village.name))
+    villages, agents = geo.commune_places(session, commune_id)
     return render(
         request,
         "schedule.html",
@@ -199,8 +150,8 @@ def _page(
         slots=programmes.list_slots(session, commune_id),
         programme_rows=[programmes.programme_public(p) for p in programmes.list_programmes(session, [commune_id])],
         approved=list_bulletins(session, status="approved", commune_ids=[commune_id]),
-        villages=list(villages),
-        agents=list(session.scalars(select(Agent).where(Agent.commune_id == commune_id).order_by(Agent.id))),
+        villages=villages,
+        agents=agents,
         recurrences=RECURRENCES,
         form=form or ProgrammeForm(),
         check=check,
@@ -235,7 +186,7 @@ def schedule_page(
 def slot_create(
     request: Request,
     actor: WebActor,
-    controller: ControllerDep,
+    ctx: ContextDep,
     _csrf: CsrfChecked,
     commune_id: Annotated[int, Form()],
     name: Annotated[str, Form()],
@@ -248,8 +199,7 @@ def slot_create(
         raise InvalidInput("bad slot form", "Khung giờ cần tên, giờ bắt đầu (GG:PP) và số phút (1–240).") from None
     target = f"/schedule?commune_id={commune_id}"
     try:
-        with transaction(controller.session_factory) as session:
-            programmes.create_slot(session, data, actor)
+        schedule_actions.create_slot(ctx, data, actor)
     except InvalidInput as exc:  # quiet hours: say why on the schedule page, not on an error page
         return redirect(request, target, exc.message_vi, "error")
     return redirect(request, target, f"Đã thêm khung giờ {data.name}.")
@@ -260,6 +210,7 @@ def programme_save(
     request: Request,
     actor: WebActor,
     controller: ControllerDep,
+    ctx: ContextDep,
     _csrf: CsrfChecked,
     commune_id: Annotated[int, Form()],
     name: Annotated[str, Form()] = "",
@@ -310,12 +261,7 @@ def programme_save(
                     flash=message,
                     flash_kind="ok" if not check.blocking else "warn",
                 )
-        horizon = controller.jobs.horizon
-        with transaction(controller.session_factory) as session:
-            if programme_id is None:
-                _, changed = programmes.create_programme(session, data, actor, now, horizon)
-            else:
-                _, changed = programmes.update_programme(session, programme_id, data, actor, now, horizon)
+        schedule_actions.save_programme(ctx, data, actor, programme_id)
     except ProgrammeRejected as exc:
         check = ProgrammeCheck(issues=exc.issues, plays_in_horizon=0, clusters=0)
         with controller.session_factory() as session:
@@ -344,19 +290,14 @@ def programme_save(
                 flash=exc.message_vi,
                 flash_kind="error",
             )
-    controller.publisher.refresh(changed)
     return redirect(request, f"/schedule?commune_id={commune_id}", f"Đã lưu chương trình “{data.name}”.")
 
 
 @router.post("/schedule/programmes/{programme_id}/cancel")
 def programme_cancel(
-    request: Request, programme_id: int, actor: WebActor, controller: ControllerDep, _csrf: CsrfChecked
+    request: Request, programme_id: int, actor: WebActor, ctx: ContextDep, _csrf: CsrfChecked
 ) -> Response:
-    with transaction(controller.session_factory) as session:
-        commune_id = programmes.get_programme(session, programme_id).commune_id
-        page_scope(session, actor, commune_id, write=True)
-        changed = programmes.cancel_programme(session, programme_id, actor, controller.clock.now())
-    controller.publisher.refresh(changed)
+    commune_id = schedule_actions.cancel_programme(ctx, programme_id, actor)
     return redirect(request, f"/schedule?commune_id={commune_id}", "Đã dừng chương trình.", "warn")
 
 
@@ -364,7 +305,7 @@ def programme_cancel(
 def booking_create(
     request: Request,
     actor: WebActor,
-    controller: ControllerDep,
+    ctx: ContextDep,
     _csrf: CsrfChecked,
     commune_id: Annotated[int, Form()],
     bulletin_id: Annotated[str, Form()],
@@ -373,7 +314,7 @@ def booking_create(
     agent_ids: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     """Book one approved bulletin at one local date and time (seconds allowed) on the chosen clusters."""
-    tz = ZoneInfo(controller.settings.timezone)
+    tz = ZoneInfo(ctx.settings.timezone)
     try:
         local = datetime.fromisoformat(starts_at)
     except ValueError:
@@ -387,11 +328,8 @@ def booking_create(
         village_ids=village_ids or [],
         agent_ids=agent_ids or [],
     )
-    with transaction(controller.session_factory) as session:
-        page_scope(session, actor, commune_id, write=True)
-        _, plays = schedules.create_schedule(session, data, controller.clock.now(), actor)
-        count = len(plays)
-    controller.publisher.refresh({p.agent_id for p in plays})
+    booking = schedule_actions.book(ctx, data, actor)
+    count = booking.play_count
     message = f"Đã đặt lịch phát lúc {when.astimezone(tz):%H:%M:%S %d/%m/%Y} trên {count} cụm loa."
     week = when.astimezone(tz).date().isoformat()
     return redirect(request, f"/schedule?commune_id={commune_id}&week={week}", message)

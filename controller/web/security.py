@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Form, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from controller.api.deps import SESSION_TOKEN, ControllerDep, session_actor
 from controller.db.models import Commune
+from controller.deps import SESSION_TOKEN, ControllerDep, session_actor
 from controller.errors import Forbidden, NotFound
 from controller.schemas import MAX_ID
-from controller.services.access import Actor, require_commune, visible_commune_ids
+from controller.services.access import Actor, require_commune, visible_commune_ids, visible_communes
+from controller.services.geo import get_commune
 from controller.services.users import Role
 
 log = logging.getLogger(__name__)
@@ -94,10 +94,5 @@ def page_scope(session: Session, actor: Actor, commune_id: int | None, *, write:
         raise NotFound(f"commune {commune_id} out of range", "Không tìm thấy xã.")
     if commune_id is not None:
         require_commune(session, actor, commune_id, write=write)
-        commune = session.get(Commune, commune_id)
-        if commune is None:
-            raise NotFound(f"commune {commune_id} not found", "Không tìm thấy xã.")
-    stmt = select(Commune).order_by(Commune.name)
-    if visible is not None:
-        stmt = stmt.where(Commune.id.in_(visible))
-    return Scope(visible, commune, list(session.scalars(stmt)))
+        commune = get_commune(session, commune_id)
+    return Scope(visible, commune, visible_communes(session, actor))

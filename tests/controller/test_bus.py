@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.clock import SystemClock, utcnow
+from controller.background.ingest import Ingestor
 from controller.db.models import Agent, PlayEvent
 from controller.dispatch.bus import MqttBus
-from controller.dispatch.ingest import Ingestor
 from protocol import AgentState, AgentStatus, ScheduleManifest, Signer, Topics, Verifier, encode
 from protocol.signing import generate_private_key
 from tests.conftest import BrokerEndpoint

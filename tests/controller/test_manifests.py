@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.clock import ManualClock
+from controller.background import publisher as publisher_module
+from controller.background.publisher import ManifestPublisher
 from controller.db.models import Agent
 from controller.db.session import transaction
-from controller.dispatch import publisher as publisher_module
-from controller.dispatch.publisher import ManifestPublisher
 from controller.schemas import ScheduleCreate
 from controller.services.access import Actor
 from controller.services.manifests import ManifestPolicy, manifest_plays, manifest_plays_by_agent, next_manifests

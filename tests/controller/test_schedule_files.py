@@ -17,14 +17,18 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.clock import ManualClock
 from controller.api import schedule_files as schedule_api
-from controller.api.deps import current_actor
+from controller.audio import MediaStore
+from controller.config import Settings
 from controller.db.models import AudioAsset, Bulletin, Play, Programme, Slot
 from controller.db.session import transaction
+from controller.deps import current_actor, get_context
 from controller.errors import ControllerError, Forbidden, InvalidInput
 from controller.schemas import AgentCreate, CommuneCreate, ProvinceCreate, VillageCreate
 from controller.services import audit, geo, programmes
 from controller.services.access import Actor
+from controller.services.context import Context
 from controller.services.programmes import ProgrammeRejected
 from controller.services.schedule_files import (
     QuietHoursEntry,
@@ -35,6 +39,7 @@ from controller.services.schedule_files import (
 )
 from controller.services.schedule_ical import event_uid, export_ical
 from controller.services.users import Role
+from protocol import SignedMessage
 from tests.controller.conftest import Seed
 
 NOW = datetime(2026, 5, 27, 3, 0, tzinfo=UTC)  # 10:00 on Wednesday 27 May, Asia/Ho_Chi_Minh
@@ -432,12 +437,17 @@ class FakePublisher:
     def __init__(self) -> None:
         self.refreshed: list[set[str]] = []
 
-    def refresh(self, agent_ids: Iterable[str] | None = None) -> int:
+    def send(self, messages: Iterable[SignedMessage]) -> int:
+        raise AssertionError("a schedule import sends no command")
+
+    def refresh(self, agent_ids: Iterable[str] | None = None, *, force: bool = False) -> int:
         self.refreshed.append(set(agent_ids or ()))
         return 0
 
 
-def bare_app(session_factory: sessionmaker[Session], publisher: FakePublisher, actors: list[Actor]) -> FastAPI:
+def bare_app(
+    session_factory: sessionmaker[Session], publisher: FakePublisher, actors: list[Actor], tmp_path: Path
+) -> FastAPI:
     """The real router and database behind a minimal app: the controller's clock, horizon and publisher faked."""
     app = FastAPI()
     app.state.controller = SimpleNamespace(
@@ -453,15 +463,23 @@ def bare_app(session_factory: sessionmaker[Session], publisher: FakePublisher, a
 
     app.include_router(schedule_api.router)
     app.dependency_overrides[current_actor] = lambda: actors[0]
+    app.dependency_overrides[get_context] = lambda: Context(
+        session_factory=session_factory,
+        clock=ManualClock(NOW),
+        settings=Settings(manifest_horizon_hours=HORIZON.total_seconds() / 3600),
+        dispatcher=publisher,
+        store=MediaStore(tmp_path / "media"),
+        confirm_secret=b"",
+    )
     return app
 
 
 @pytest.mark.asyncio
 async def test_http_import_export_and_calendar(
-    session_factory: sessionmaker[Session], seed: Seed, bulletins: None
+    session_factory: sessionmaker[Session], seed: Seed, bulletins: None, tmp_path: Path
 ) -> None:
     publisher, actors = FakePublisher(), [officer(seed)]
-    transport = httpx.ASGITransport(app=bare_app(session_factory, publisher, actors))
+    transport = httpx.ASGITransport(app=bare_app(session_factory, publisher, actors, tmp_path))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         base = f"/api/communes/{seed.commune_id}/schedule"
         answer = await http.post(base, content=FULL.encode(), headers={"content-type": "text/yaml"})

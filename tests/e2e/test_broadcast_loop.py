@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from simulator.demo import broadcast_once, seed_commune, submit_and_approve
+from simulator.demo import broadcast_once, seed_commune
 from simulator.fleet import Fleet, FleetSpec
 from simulator.local import quiet_hours_away_from_now
+from simulator.steps import submit_and_approve
 from tests.e2e.conftest import SHORT_BULLETIN, System, quarter_params
 
 pytestmark = pytest.mark.e2e

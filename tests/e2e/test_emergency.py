@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from common.clock import utcnow
-from simulator.demo import seed_commune, submit_and_approve
+from simulator.demo import seed_commune
+from simulator.steps import submit_and_approve
 from tests.e2e.conftest import SHORT_BULLETIN, System
 from tests.e2e.test_broadcast_loop import fleet_for
 

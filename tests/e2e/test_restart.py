@@ -16,9 +16,10 @@ from controller.app import create_app
 from controller.db.models import Play, PlayEvent
 from controller.db.session import make_engine, make_session_factory
 from controller.server import ServerThread
-from simulator.demo import seed_commune, submit_and_approve
+from simulator.demo import seed_commune
 from simulator.fleet import Fleet, FleetSpec
 from simulator.local import quiet_hours_away_from_now
+from simulator.steps import submit_and_approve
 from tests.conftest import BrokerEndpoint
 from tests.e2e.conftest import SHORT_BULLETIN, system_settings
 

@@ -24,10 +24,11 @@ from typing import Any
 import pytest
 
 from common.clock import utcnow
-from simulator.demo import seed_commune, submit_and_approve
+from simulator.demo import seed_commune
 from simulator.faults import FaultKind, parse_faults
 from simulator.fleet import Fleet, FleetSpec
 from simulator.local import quiet_hours_away_from_now
+from simulator.steps import submit_and_approve
 from tests.conftest import BrokerEndpoint
 from tests.e2e.conftest import SHORT_BULLETIN, System, quarter_params, running_system, system_settings
 

@@ -112,8 +112,25 @@ def test_emergency_needs_a_confirmation_and_stop_all_silences_the_commune(
     with site.controller.session_factory() as s:
         assert s.scalars(select(Emergency)).all() == []  # nothing is sent before the confirmation
     screenshot(page, "emergency-confirm")
+    token = page.locator("input[name=confirm_token]").get_attribute("value") or ""
+    assert token
     page.get_by_role("button", name="XÁC NHẬN PHÁT NGAY").click()
     expect(page.get_by_role("status")).to_contain_text(f"Đang phát khẩn cấp “{TITLE}” trên 2 cụm loa")
+    csrf = page.locator("input[name=csrf_token]").first.get_attribute("value") or ""
+    # The previewed form re-posted without the signed token (the old confirmed=yes), or with a forged
+    # one, starts nothing.
+    old_form: dict[str, str | float | bool] = {
+        "csrf_token": csrf,
+        "commune_id": str(site.a.id),
+        "bulletin_id": approved,
+        "confirmed": "yes",
+    }
+    for form in (old_form, {**old_form, "confirm_token": token[:-2] + "xx"}):
+        refused = page.request.post("/emergency/start", form=form, max_redirects=0)
+        assert refused.status == 422
+        assert "Mã xác nhận không hợp lệ" in refused.text()
+    with site.controller.session_factory() as s:
+        assert len(s.scalars(select(Emergency)).all()) == 1
 
     def accept(dialog: Dialog) -> None:
         assert "TẤT CẢ" in dialog.message

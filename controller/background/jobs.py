@@ -15,8 +15,8 @@ from datetime import timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.clock import Clock
+from controller.background.publisher import ManifestPublisher
 from controller.db.session import transaction
-from controller.dispatch.publisher import ManifestPublisher
 from controller.scheduling import lease
 from controller.services.missed import mark_missed
 from controller.services.programmes import expand

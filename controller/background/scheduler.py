@@ -12,7 +12,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
-from controller.scheduling.jobs import ScheduleJobs, run_job
+from controller.background.jobs import ScheduleJobs, run_job
 
 log = logging.getLogger(__name__)
 

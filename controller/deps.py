@@ -1,4 +1,4 @@
-"""Annotated dependencies shared by the routes."""
+"""Annotated dependencies shared by the routes of both front-ends (api/ and web/)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Path, Query, Request
 from sqlalchemy.orm import Session
 
-from controller.db.session import transaction
 from controller.errors import Unauthorized
 from controller.runtime import Controller
 from controller.schemas import MAX_ID
 from controller.services import api_tokens, sessions
 from controller.services.access import Actor
+from controller.services.context import Context
 from controller.services.sessions import Client
 
 
@@ -25,6 +25,13 @@ async def get_controller(request: Request) -> Controller:
 
 
 ControllerDep = Annotated[Controller, Depends(get_controller)]
+
+
+def get_context(controller: ControllerDep) -> Context:
+    return controller.context()
+
+
+ContextDep = Annotated[Context, Depends(get_context)]
 
 
 def get_session(controller: ControllerDep) -> Iterator[Session]:
@@ -52,7 +59,7 @@ def session_actor(request: Request, controller: Controller) -> Actor | None:
     token = request.session.get(SESSION_TOKEN) if "session" in request.scope else None
     if not isinstance(token, str):
         return None
-    return sessions.resolve(controller.session_factory, token, controller.clock.now())
+    return sessions.resolve(controller.context(), token)
 
 
 def current_actor(request: Request, controller: ControllerDep) -> Actor:
@@ -63,19 +70,17 @@ def current_actor(request: Request, controller: ControllerDep) -> Actor:
     actor = session_actor(request, controller)
     if actor is not None:
         return actor
+    ctx = controller.context()
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value:
-        with transaction(controller.session_factory) as session:
-            actor = api_tokens.resolve_token(session, value.strip(), controller.clock.now())
+        actor = api_tokens.resolve(ctx, value.strip())
         if actor is not None:
             return actor
     credentials = _basic_credentials(header)
     if credentials is not None:
         try:
-            return sessions.check_password(
-                controller.session_factory, *credentials, client_of(request), controller.clock.now(), controller.logins
-            )
+            return sessions.check_password(ctx, *credentials, client_of(request), controller.logins)
         except Unauthorized:
             pass
     raise HTTPException(
