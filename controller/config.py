@@ -43,7 +43,9 @@ class Settings(BaseSettings):
     bulletin_max_s: float = Field(default=300.0, description="longest allowed non-emergency bulletin")
     admin_username: str | None = Field(default=None, description="create this admin at start if no user exists")
     admin_password: SecretStr | None = None
-    session_https_only: bool = Field(default=False, description="mark the session cookie Secure (behind HTTPS)")
+    session_https_only: bool = Field(
+        default=False, description="force the Secure cookie and HSTS; automatic when public_base_url is https"
+    )
     session_max_age_s: int = 12 * 3600
     piper_model_dir: Path | None = Field(default=None, description="where Piper voice models (.onnx) live")
     piper_program: str = "piper"
@@ -51,6 +53,11 @@ class Settings(BaseSettings):
     abbreviations_dir: Path | None = Field(
         default=None, description="the commune's abbreviation files (*.txt, 'KEY = expansion' lines)"
     )
+
+    @property
+    def https(self) -> bool:
+        """Served over HTTPS (the public URL says so, or the operator forced it): Secure cookie and HSTS."""
+        return self.session_https_only or (self.public_base_url or "").lower().startswith("https://")
 
     @property
     def resolved_database_url(self) -> str:

@@ -7,13 +7,16 @@ import binascii
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Query, Request
 from sqlalchemy.orm import Session
 
-from controller.db.models import User
+from controller.errors import Unauthorized
 from controller.runtime import Controller
+from controller.schemas import MAX_ID
+from controller.services import api_tokens, sessions
 from controller.services.access import Actor
 from controller.services.context import Context
+from controller.services.sessions import Client
 
 
 async def get_controller(request: Request) -> Controller:
@@ -41,21 +44,45 @@ def get_session(controller: ControllerDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def current_actor(request: Request, controller: ControllerDep) -> Actor:
-    """The signed-in user: from the web session cookie, or from HTTP Basic credentials for API clients.
+SESSION_TOKEN = "sid"
+"""The key of the server-side session token inside the signed session cookie."""
 
-    Raises 401 (with a Basic challenge) when neither is present or valid.
+
+def client_of(request: Request) -> Client:
+    """The caller's address and user agent (the direct peer; put the proxy's address rules in the proxy)."""
+    address = request.client.host if request.client else "unknown"
+    return Client(address, request.headers.get("user-agent", "")[:200])
+
+
+def session_actor(request: Request, controller: Controller) -> Actor | None:
+    """The actor of the browser's server-side session, if the cookie names a live one."""
+    token = request.session.get(SESSION_TOKEN) if "session" in request.scope else None
+    if not isinstance(token, str):
+        return None
+    return sessions.resolve(controller.context(), token)
+
+
+def current_actor(request: Request, controller: ControllerDep) -> Actor:
+    """The signed-in user: from the web session, a Bearer API token, or HTTP Basic credentials.
+
+    Raises 401 (with a Basic challenge) when none is present or valid, and 429 while logins are throttled.
     """
-    user_id = request.session.get("user_id") if "session" in request.scope else None
-    with controller.session_factory() as session:
-        user = session.get(User, user_id) if isinstance(user_id, int) else None
-        if user is not None and user.active:
-            return Actor.of(user)
-        credentials = _basic_credentials(request.headers.get("authorization", ""))
-        if credentials is not None:
-            actor = controller.logins.check(session, *credentials)
-            if actor is not None:
-                return actor
+    actor = session_actor(request, controller)
+    if actor is not None:
+        return actor
+    ctx = controller.context()
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value:
+        actor = api_tokens.resolve(ctx, value.strip())
+        if actor is not None:
+            return actor
+    credentials = _basic_credentials(header)
+    if credentials is not None:
+        try:
+            return sessions.check_password(ctx, *credentials, client_of(request), controller.logins)
+        except Unauthorized:
+            pass
     raise HTTPException(
         status_code=401,
         detail="Bạn cần đăng nhập.",
@@ -75,3 +102,10 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="a database id, 1 to 2³¹−1")]
+"""An integer id in the URL path, bounded to what both databases hold (no OverflowError, no 500)."""
+
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="a database id, 1 to 2³¹−1")]
+"""An optional integer id in the query string, bounded the same way."""

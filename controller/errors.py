@@ -18,6 +18,10 @@ class ControllerError(LoaError):
         """Extra JSON fields for the API's error body."""
         return {}
 
+    def headers(self) -> dict[str, str]:
+        """Extra HTTP headers for the error response (such as Retry-After)."""
+        return {}
+
 
 class NotFound(ControllerError, LookupError):
     status_code = 404

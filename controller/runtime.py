@@ -26,6 +26,7 @@ from controller.dispatch.bus import MqttBus
 from controller.dispatch.dynsec import DynamicSecurity
 from controller.dispatch.embedded import EmbeddedBroker
 from controller.errors import ControllerError
+from controller.file_modes import check_private_files, secure_data_dir
 from controller.services.access import LoginCache
 from controller.services.context import Context
 from controller.services.manifests import ManifestPolicy
@@ -97,7 +98,7 @@ class Controller:
         s = self.settings
         stack = ExitStack()
         try:
-            s.data_dir.mkdir(parents=True, exist_ok=True)
+            secure_data_dir(s)
             self.engine = make_engine(s.resolved_database_url)
             stack.callback(self.engine.dispose)
             upgrade(self.engine)
@@ -111,6 +112,7 @@ class Controller:
                 stack.enter_context(using_commune_abbreviations(load_abbreviations_dir(s.abbreviations_dir)))
             self.signer = load_or_create_signer(s.resolved_signing_key_path)
             self.confirm_secret = load_or_create_secret(s.data_dir / "session_secret")
+            check_private_files(s)
 
             username, password = s.mqtt_username, s.mqtt_password
             if s.mqtt_url:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
 
@@ -13,6 +13,12 @@ from protocol.messages import Priority, UtcInstant
 from protocol.topics import AGENT_ID_PATTERN
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+
+MAX_ID = 2**31 - 1
+"""The largest id both databases hold (PostgreSQL INTEGER; SQLite takes more, but the two must agree)."""
+
+RowId = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+"""A database id in a JSON body: a whole number from 1 to 2³¹−1; `true` is not an id."""
 
 
 def _require_aware(value: datetime) -> datetime:
@@ -38,7 +44,7 @@ class ProvincePublic(ProvinceCreate):
 
 
 class CommuneCreate(Schema):
-    province_id: int
+    province_id: RowId
     code: str = Field(min_length=1, max_length=32)
     name: str = Field(min_length=1, max_length=200)
 
@@ -48,7 +54,7 @@ class CommunePublic(CommuneCreate):
 
 
 class VillageCreate(Schema):
-    commune_id: int
+    commune_id: RowId
     name: str = Field(min_length=1, max_length=200)
 
 
@@ -58,8 +64,8 @@ class VillagePublic(VillageCreate):
 
 class AgentCreate(Schema):
     id: str = Field(pattern=AGENT_ID_PATTERN)
-    commune_id: int
-    village_id: int | None = None
+    commune_id: RowId
+    village_id: RowId | None = None
     name: str = Field(default="", max_length=200)
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
@@ -136,7 +142,7 @@ class PinnedReading(Schema):
 
 class BulletinCreate(Schema):
     id: Slug | None = None
-    commune_id: int | None = None
+    commune_id: RowId | None = None
     title: str = Field(min_length=1, max_length=300)
     topic: Slug
     body: str = Field(min_length=1, max_length=50_000)
@@ -248,10 +254,10 @@ class ScheduleCreate(Schema):
     """Book a bulletin at one instant. No villages and no agents means the whole commune."""
 
     bulletin_id: str
-    commune_id: int
+    commune_id: RowId
     starts_at: AwareDatetime
     slot_name: str = Field(default="", max_length=80)
-    village_ids: list[int] = Field(default_factory=list)
+    village_ids: list[RowId] = Field(default_factory=list)
     agent_ids: list[str] = Field(default_factory=list)
 
 
@@ -328,7 +334,7 @@ HHMM = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", descript
 class SlotCreate(Schema):
     """A daily broadcast session (khung giờ), e.g. Sáng 05:30 for 30 minutes."""
 
-    commune_id: int
+    commune_id: RowId
     name: str = Field(min_length=1, max_length=80)
     start_time: HHMM
     length_min: int = Field(ge=1, le=240)
@@ -341,7 +347,7 @@ class SlotPublic(SlotCreate):
 class GroupCreate(Schema):
     """A named set of clusters, as a programme target."""
 
-    commune_id: int
+    commune_id: RowId
     name: str = Field(min_length=1, max_length=120)
     agent_ids: list[str] = Field(min_length=1)
 
@@ -353,9 +359,9 @@ class GroupPublic(GroupCreate):
 class Target(Schema):
     """Where a programme plays. All empty means the whole commune; otherwise the union of what is named."""
 
-    village_ids: list[int] = Field(default_factory=list)
+    village_ids: list[RowId] = Field(default_factory=list)
     agent_ids: list[str] = Field(default_factory=list)
-    group_ids: list[int] = Field(default_factory=list)
+    group_ids: list[RowId] = Field(default_factory=list)
 
     @property
     def whole_commune(self) -> bool:
@@ -376,8 +382,8 @@ class ProgrammeCreate(Schema):
     `acknowledged` lists the codes of conflicts the officer has seen and accepts (see `ProgrammeIssue`).
     """
 
-    commune_id: int
-    slot_id: int
+    commune_id: RowId
+    slot_id: RowId
     name: str = Field(min_length=1, max_length=200)
     bulletin_ids: list[str] = Field(min_length=1, max_length=50)
     recurrence: Recurrence = Field(default_factory=Recurrence)
@@ -437,7 +443,7 @@ class InterruptPolicyName(StrEnum):
 class EmergencyRequest(Schema):
     """A play-now of an approved bulletin to chosen clusters, preempting whatever plays there."""
 
-    commune_id: int
+    commune_id: RowId
     bulletin_id: str
     target: Target = Field(default_factory=Target)
     interrupted: InterruptPolicyName = InterruptPolicyName.RESUME
@@ -469,7 +475,7 @@ class EmergencyPublic(Schema):
 class StopAllRequest(Schema):
     """The kill switch: silence every cluster of a commune (or the listed ones) now."""
 
-    commune_id: int
+    commune_id: RowId
     agent_ids: list[str] = Field(default_factory=list)
 
 
@@ -483,9 +489,59 @@ class QuietHours(Schema):
     end: HHMM = "05:00"
 
 
-class ErrorPublic(Schema):
+class ErrorPublic(BaseModel):
+    """Every refusal the API makes: a Vietnamese message, an English one, and sometimes details (extra keys)."""
+
+    model_config = ConfigDict(extra="allow")
     detail: str = Field(description="Thông báo cho cán bộ (tiếng Việt)")
-    error: str = Field(description="English message for logs")
+    error: str = Field(default="", description="English message for logs")
+
+
+class FieldErrorsPublic(BaseModel):
+    """A request that does not fit the schema (FastAPI's validation answer): one entry per wrong field."""
+
+    detail: list[dict[str, Any]]
+
+
+class PasswordChange(Schema):
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=10, max_length=200)
+
+
+class SessionPublic(Schema):
+    """A live sign-in of a user (a browser), without its secret token."""
+
+    created_at: datetime
+    expires_at: datetime
+    last_seen_at: datetime
+    user_agent: str
+    address: str
+
+
+class ApiTokenCreate(Schema):
+    name: str = Field(min_length=1, max_length=80, description="Tên để nhận ra mã, ví dụ 'máy chủ báo cáo'")
+
+
+class ApiTokenPublic(Schema):
+    id: int
+    name: str
+    prefix: str = Field(description="The first characters of the token, to tell tokens apart")
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class ApiTokenSecret(ApiTokenPublic):
+    token: str = Field(description="The bearer token; shown only once, keep it secret")
+
+
+class LoginLockPublic(Schema):
+    key: str = Field(description="user:NAME or addr:IP")
+    failures: int
+    locked_until: datetime | None
+
+
+class RevokedCount(Schema):
+    revoked: int
 
 
 __all__ = ["UtcInstant"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from controller.deps import ContextDep, ControllerDep, CurrentActor, SessionDep
+from controller.deps import ContextDep, ControllerDep, CurrentActor, IdQuery, SessionDep
 from controller.errors import Forbidden
 from controller.schemas import (
     AgentCreate,
@@ -40,7 +40,7 @@ def create_commune(data: CommuneCreate, session: SessionDep, actor: CurrentActor
 
 
 @router.get("/communes")
-def list_communes(session: SessionDep, actor: CurrentActor, province_id: int | None = None) -> list[CommunePublic]:
+def list_communes(session: SessionDep, actor: CurrentActor, province_id: IdQuery = None) -> list[CommunePublic]:
     visible = visible_commune_ids(session, actor)
     rows = geo.list_communes(session, province_id)
     return [CommunePublic.model_validate(c) for c in rows if visible is None or c.id in visible]
@@ -53,7 +53,7 @@ def create_village(data: VillageCreate, session: SessionDep, actor: CurrentActor
 
 
 @router.get("/villages")
-def list_villages(session: SessionDep, actor: CurrentActor, commune_id: int | None = None) -> list[VillagePublic]:
+def list_villages(session: SessionDep, actor: CurrentActor, commune_id: IdQuery = None) -> list[VillagePublic]:
     visible = visible_commune_ids(session, actor)
     rows = geo.list_villages(session, commune_id)
     return [VillagePublic.model_validate(v) for v in rows if visible is None or v.commune_id in visible]
@@ -66,7 +66,7 @@ def register_agent(data: AgentCreate, ctx: ContextDep, actor: CurrentActor) -> A
 
 
 @router.get("/agents")
-def list_agents(session: SessionDep, actor: CurrentActor, commune_id: int | None = None) -> list[AgentPublic]:
+def list_agents(session: SessionDep, actor: CurrentActor, commune_id: IdQuery = None) -> list[AgentPublic]:
     if commune_id is not None:
         require_commune(session, actor, commune_id)
     visible = visible_commune_ids(session, actor)

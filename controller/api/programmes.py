@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from controller.api.errors import errors
 from controller.db.status import PlayStatus
-from controller.deps import ContextDep, ControllerDep, CurrentActor, SessionDep
+from controller.deps import ContextDep, ControllerDep, CurrentActor, IdPath, SessionDep
 from controller.schemas import (
     GroupCreate,
     GroupPublic,
@@ -31,13 +32,13 @@ def create_slot(data: SlotCreate, ctx: ContextDep, actor: CurrentActor) -> SlotP
 
 
 @router.get("/communes/{commune_id}/slots")
-def list_slots(commune_id: int, session: SessionDep, actor: CurrentActor) -> list[SlotPublic]:
+def list_slots(commune_id: IdPath, session: SessionDep, actor: CurrentActor) -> list[SlotPublic]:
     require_commune(session, actor, commune_id)
     return [SlotPublic.model_validate(s) for s in programmes.list_slots(session, commune_id)]
 
 
 @router.put("/communes/{commune_id}/quiet-hours")
-def set_quiet_hours(commune_id: int, data: QuietHours, ctx: ContextDep, actor: CurrentActor) -> QuietHours:
+def set_quiet_hours(commune_id: IdPath, data: QuietHours, ctx: ContextDep, actor: CurrentActor) -> QuietHours:
     """Giờ yên tĩnh: no normal or priority broadcast between `start` and `end` (default 21:00-05:00)."""
     return schedule_actions.set_quiet_hours(ctx, commune_id, data, actor)
 
@@ -56,22 +57,22 @@ def check_programme(
     return programmes.check_programme(session, data, controller.clock.now())
 
 
-@router.post(
-    "/programmes", status_code=201, responses={409: {"description": "unresolved conflicts, listed in `issues`"}}
-)
+@router.post("/programmes", status_code=201, responses=errors(409, e409="unresolved conflicts, listed in `issues`"))
 def create_programme(data: ProgrammeCreate, ctx: ContextDep, actor: CurrentActor) -> ProgrammePublic:
     """Save a programme. Each conflict must be listed in `acknowledged`; refusals cannot be."""
     return schedule_actions.save_programme(ctx, data, actor)
 
 
-@router.put("/programmes/{programme_id}", responses={409: {"description": "unresolved conflicts, listed in `issues`"}})
-def update_programme(programme_id: int, data: ProgrammeCreate, ctx: ContextDep, actor: CurrentActor) -> ProgrammePublic:
+@router.put("/programmes/{programme_id}", responses=errors(409, e409="unresolved conflicts, listed in `issues`"))
+def update_programme(
+    programme_id: IdPath, data: ProgrammeCreate, ctx: ContextDep, actor: CurrentActor
+) -> ProgrammePublic:
     """Edit a programme; the affected clusters get new manifests at once."""
     return schedule_actions.save_programme(ctx, data, actor, programme_id)
 
 
 @router.delete("/programmes/{programme_id}", status_code=204)
-def cancel_programme(programme_id: int, ctx: ContextDep, actor: CurrentActor) -> None:
+def cancel_programme(programme_id: IdPath, ctx: ContextDep, actor: CurrentActor) -> None:
     """Stop a programme; its future plays leave the manifests."""
     schedule_actions.cancel_programme(ctx, programme_id, actor)
 

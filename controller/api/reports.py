@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from controller.deps import ControllerDep, CurrentActor, SessionDep
+from controller.deps import ControllerDep, CurrentActor, IdQuery, SessionDep
 from controller.reports.export import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
@@ -48,7 +48,7 @@ def _summary(
     kind: PeriodKind = PeriodKind.QUARTER,
     index: int = Query(default=1, ge=1, le=4, description="quarter 1-4, half 1-2, or 1 for a year"),
     group_by: Dimension = Dimension.COMMUNE,
-    commune_id: int | None = None,
+    commune_id: IdQuery = None,
     agent_id: str | None = None,
 ) -> ReportSummary:
     """The summary the query asks for, within what the login may see: shared by the JSON, CSV and XLSX routes."""
@@ -101,7 +101,7 @@ def get_summary_xlsx(summary: SummaryDep) -> Response:
 
 
 def _log_filter(
-    commune_id: int | None = None,
+    commune_id: IdQuery = None,
     agent_id: str | None = None,
     topic: str | None = None,
     status: str | None = None,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from controller.deps import ContextDep, ControllerDep, CurrentActor, SessionDep
+from controller.api.errors import errors
+from controller.deps import ContextDep, ControllerDep, CurrentActor, IdPath, SessionDep
 from controller.errors import InvalidInput
 from controller.services import schedule_actions
 from controller.services.access import require_commune
@@ -24,7 +25,7 @@ YAML_BODY = {
 
 
 @router.get(".yaml", response_class=PlainTextResponse, responses={200: {"content": {"text/yaml": {}}}})
-def export_yaml(commune_id: int, session: SessionDep, actor: CurrentActor) -> PlainTextResponse:
+def export_yaml(commune_id: IdPath, session: SessionDep, actor: CurrentActor) -> PlainTextResponse:
     """The commune's slots, groups and programmes in the format of `schedules/*.yaml`."""
     require_commune(session, actor, commune_id)
     return PlainTextResponse(
@@ -37,9 +38,11 @@ def export_yaml(commune_id: int, session: SessionDep, actor: CurrentActor) -> Pl
 @router.post(
     "",
     openapi_extra=YAML_BODY,
-    responses={409: {"description": "a programme has unresolved conflicts or refusals, listed in `issues`"}},
+    responses=errors(409, e409="a programme has unresolved conflicts or refusals, listed in `issues`"),
 )
-async def import_yaml(commune_id: int, request: Request, ctx: ContextDep, actor: CurrentActor) -> ScheduleImportReport:
+async def import_yaml(
+    commune_id: IdPath, request: Request, ctx: ContextDep, actor: CurrentActor
+) -> ScheduleImportReport:
     """Apply a schedule file (body: the YAML text) with the same checks as the programme API; all or nothing."""
     body = await request.body()
     if len(body) > MAX_FILE_BYTES:
@@ -53,7 +56,7 @@ async def import_yaml(commune_id: int, request: Request, ctx: ContextDep, actor:
 
 @router.get(".ics", response_class=Response, responses={200: {"content": {"text/calendar": {}}}})
 def export_ics(
-    commune_id: int,
+    commune_id: IdPath,
     session: SessionDep,
     controller: ControllerDep,
     actor: CurrentActor,

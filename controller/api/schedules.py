@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from controller.deps import ContextDep, CurrentActor, SessionDep
+from controller.deps import ContextDep, CurrentActor, IdQuery, SessionDep
 from controller.schemas import PlayPublic, ScheduleCreate, SchedulePublic
 from controller.services import schedule_actions, schedules
 from controller.services.access import require_commune, visible_commune_ids
@@ -19,7 +19,7 @@ def create_schedule(data: ScheduleCreate, ctx: ContextDep, actor: CurrentActor) 
 
 
 @router.get("/schedules")
-def list_schedules(session: SessionDep, actor: CurrentActor, commune_id: int | None = None) -> list[SchedulePublic]:
+def list_schedules(session: SessionDep, actor: CurrentActor, commune_id: IdQuery = None) -> list[SchedulePublic]:
     if commune_id is not None:
         require_commune(session, actor, commune_id)
     rows = schedules.list_schedules(session, commune_id, commune_ids=visible_commune_ids(session, actor))
@@ -30,7 +30,7 @@ def list_schedules(session: SessionDep, actor: CurrentActor, commune_id: int | N
 def list_plays(
     session: SessionDep,
     actor: CurrentActor,
-    schedule_id: int | None = None,
+    schedule_id: IdQuery = None,
     agent_id: str | None = None,
     status: str | None = None,
 ) -> list[PlayPublic]:

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from controller.audio.engine import (
     DEFAULT_PITCH,
     DEFAULT_RATE_WPM,
+    BadVoiceRequest,
     EngineUnavailable,
     Synthesis,
     Voice,
@@ -157,17 +158,17 @@ class EdgeTtsEngine:
         text = check_text(text)
         check_voice_engine(self.name, voice)
         if voice.name not in VOICES:
-            raise AudioError(
+            raise BadVoiceRequest(
                 f"edge-tts has no voice {voice.name!r}",
                 f"Không có giọng đọc '{voice.name}'. Hãy chọn một trong các giọng: {', '.join(VOICES)}.",
             )
         if not RATE_RANGE[0] <= voice.rate_wpm <= RATE_RANGE[1]:
-            raise AudioError(
+            raise BadVoiceRequest(
                 f"edge-tts rate {voice.rate_wpm} wpm outside {RATE_RANGE}",
                 f"Tốc độ đọc {voice.rate_wpm} không hợp lệ; hãy chọn từ {RATE_RANGE[0]} đến {RATE_RANGE[1]}.",
             )
         if not PITCH_RANGE[0] <= voice.pitch <= PITCH_RANGE[1]:
-            raise AudioError(
+            raise BadVoiceRequest(
                 f"edge-tts pitch {voice.pitch} outside {PITCH_RANGE}",
                 f"Độ cao giọng {voice.pitch} không hợp lệ; hãy chọn từ {PITCH_RANGE[0]} đến {PITCH_RANGE[1]}.",
             )

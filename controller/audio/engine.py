@@ -46,6 +46,12 @@ class EngineUnavailable(AudioError):
     itself is fine. `render_text` answers this, and only this, by falling back to the offline espeak-ng voice."""
 
 
+class BadVoiceRequest(AudioError):
+    """The request itself is wrong (empty text, unknown voice, rate or pitch out of range): a 422, not a 500."""
+
+    status_code = 422
+
+
 class TtsEngine(Protocol):
     """Turns text into speech. Implementations: espeak-ng, edge-tts and Piper (uploads skip synthesis).
 
@@ -63,9 +69,9 @@ MAX_TEXT_CHARS = 50_000
 """About 40 minutes of speech: longer text in one synthesis is a mistake (and would hold espeak's lock)."""
 
 
-def empty_text() -> AudioError:
+def empty_text() -> BadVoiceRequest:
     """The error every engine raises for text with nothing to read."""
-    return AudioError("nothing to synthesise: empty text", "Bản tin không có nội dung để đọc.")
+    return BadVoiceRequest("nothing to synthesise: empty text", "Bản tin không có nội dung để đọc.")
 
 
 def check_text(text: str) -> str:
@@ -74,7 +80,7 @@ def check_text(text: str) -> str:
     if not text:
         raise empty_text()
     if len(text) > MAX_TEXT_CHARS:
-        raise AudioError(
+        raise BadVoiceRequest(
             f"text too long for one synthesis: {len(text)} > {MAX_TEXT_CHARS} characters",
             f"Bản tin quá dài ({len(text)} ký tự). Hãy chia thành nhiều bản tin, mỗi bản dưới {MAX_TEXT_CHARS} ký tự.",
         )

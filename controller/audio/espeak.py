@@ -6,7 +6,7 @@ import ctypes
 import threading
 from typing import Any, ClassVar
 
-from controller.audio.engine import Synthesis, Voice, check_text, check_voice_engine
+from controller.audio.engine import BadVoiceRequest, Synthesis, Voice, check_text, check_voice_engine
 from controller.errors import AudioError
 
 VOICES = {"vi": "miền Bắc", "vi-vn-x-central": "miền Trung", "vi-vn-x-south": "miền Nam"}
@@ -26,8 +26,8 @@ _SAMPLE_WIDTH = 2  # espeak-ng always produces 16-bit mono
 _SYNTH_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 
 
-def _no_voice(name: str) -> AudioError:
-    return AudioError(
+def _no_voice(name: str) -> BadVoiceRequest:
+    return BadVoiceRequest(
         f"espeak-ng has no voice {name!r}",
         f"Không có giọng đọc '{name}'. Hãy chọn một trong các giọng: {', '.join(VOICES)}.",
     )
@@ -119,12 +119,12 @@ class EspeakEngine:
         if voice.name not in VOICES:
             raise _no_voice(voice.name)
         if not RATE_RANGE[0] <= voice.rate_wpm <= RATE_RANGE[1]:
-            raise AudioError(
+            raise BadVoiceRequest(
                 f"espeak-ng rate {voice.rate_wpm} wpm outside {RATE_RANGE}",
                 f"Tốc độ đọc {voice.rate_wpm} không hợp lệ; hãy chọn từ {RATE_RANGE[0]} đến {RATE_RANGE[1]}.",
             )
         if not PITCH_RANGE[0] <= voice.pitch <= PITCH_RANGE[1]:
-            raise AudioError(
+            raise BadVoiceRequest(
                 f"espeak-ng pitch {voice.pitch} outside {PITCH_RANGE}",
                 f"Độ cao giọng {voice.pitch} không hợp lệ; hãy chọn từ {PITCH_RANGE[0]} đến {PITCH_RANGE[1]}.",
             )

@@ -325,6 +325,10 @@ class PlayEvent(Base):
     duration_played_s: Mapped[float | None] = mapped_column(Float)
     reason: Mapped[str | None] = mapped_column(String(500))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    seq: Mapped[int | None] = mapped_column(Integer)
+    """The agent's sequence number of this confirmation (v1.2)."""
+    manifest_revision: Mapped[int | None] = mapped_column(Integer)
+    """The manifest revision the agent played it from (v1.2)."""
 
 
 class PublicHold(Base):
@@ -398,10 +402,6 @@ class CitizenQuestion(Base):
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
-    seq: Mapped[int | None] = mapped_column(Integer)
-    """The agent's sequence number of this confirmation (v1.2)."""
-    manifest_revision: Mapped[int | None] = mapped_column(Integer)
-    """The manifest revision the agent played it from (v1.2)."""
 
 
 class ReportSequence(Base):
@@ -411,3 +411,42 @@ class ReportSequence(Base):
     agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class UserSession(Base):
+    """A signed-in browser: the cookie holds a random token, the database only its SHA-256 (the id)."""
+
+    __tablename__ = "user_session"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class LoginThrottle(Base):
+    """Recent failed logins for one key (`user:NAME` or `addr:IP`): delays grow, then the key is locked."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    next_allowed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ApiToken(Base):
+    """A per-user bearer token for API clients; only its SHA-256 is stored, and it can be revoked."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

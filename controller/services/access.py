@@ -102,14 +102,14 @@ def visible_communes(session: Session, actor: Actor) -> list[Commune]:
 class LoginCache:
     """Remembers HTTP Basic logins for a minute, so API clients do not pay an argon2 hash per request.
 
-    Keyed by a SHA-256 of username and password, never the password itself; a changed or deactivated
-    account is noticed within `ttl_s`.
+    Keyed by a SHA-256 of username and password, never the password itself; a hit still reads the user
+    row, so a changed password or a deactivated account is noticed at once.
     """
 
     def __init__(self, ttl_s: float = 60.0, max_entries: int = 1024) -> None:
         self._ttl = ttl_s
         self._max = max_entries
-        self._entries: dict[str, tuple[Actor, float]] = {}
+        self._entries: dict[str, tuple[Actor, float, str]] = {}
         self._lock = threading.Lock()
 
     def check(self, session: Session, username: str, password: str) -> Actor | None:
@@ -118,7 +118,10 @@ class LoginCache:
         with self._lock:
             hit = self._entries.get(key)
         if hit is not None and hit[1] > now:
-            return hit[0]
+            # A cheap lookup, not a hash: a changed password or a deactivated account is noticed at once.
+            user = session.scalars(select(User).where(User.username == username)).first()
+            if user is not None and user.active and user.password_hash == hit[2]:
+                return hit[0]
         user = authenticate(session, username, password)
         if user is None:
             return None
@@ -126,5 +129,5 @@ class LoginCache:
         with self._lock:
             if len(self._entries) >= self._max:
                 self._entries.clear()
-            self._entries[key] = (actor, now + self._ttl)
+            self._entries[key] = (actor, now + self._ttl, user.password_hash)
         return actor

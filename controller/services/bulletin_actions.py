@@ -38,14 +38,17 @@ __all__ = [
 def create(ctx: Context, data: BulletinCreate, actor: Actor) -> BulletinPublic:
     """A new draft. It can be scheduled only after a leader approves it."""
     with ctx.transaction() as session:
-        return bulletins.bulletin_public(bulletins.create_bulletin(session, data, actor), ctx.base_url)
+        row = bulletins.create_bulletin(session, data, actor, jingles_dir=ctx.settings.jingles_dir)
+        return bulletins.bulletin_public(row, ctx.base_url)
 
 
 def edit(ctx: Context, bulletin_id: str, data: BulletinUpdate, actor: Actor) -> BulletinPublic:
     """Edit. A submitted or approved bulletin goes back to draft and its future plays are held."""
     with ctx.transaction() as session:
         bulletins.get_visible_bulletin(session, bulletin_id, actor)
-        row, held = bulletins.update_bulletin(session, bulletin_id, data, actor, ctx.now())
+        row, held = bulletins.update_bulletin(
+            session, bulletin_id, data, actor, ctx.now(), jingles_dir=ctx.settings.jingles_dir
+        )
         result = bulletins.bulletin_public(row, ctx.base_url)
     if held:
         ctx.dispatcher.refresh(held)

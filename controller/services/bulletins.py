@@ -30,14 +30,18 @@ from controller.schemas import (
 from controller.services import audit
 from controller.services.access import Actor, require_commune
 from controller.services.geo import add_unique, get_commune
+from controller.services.references import check_bulletin_fields
 from controller.text.pinned import normalize_pinned
 from protocol.messages import Priority
 
 """A future play of a bulletin that was edited after approval: kept off manifests until it is approved again."""
 
 
-def create_bulletin(session: Session, data: BulletinCreate, actor: Actor) -> Bulletin:
+def create_bulletin(
+    session: Session, data: BulletinCreate, actor: Actor, *, jingles_dir: Path | None = None
+) -> Bulletin:
     """A new bulletin, always as a draft. A commune login's bulletin belongs to its commune."""
+    check_bulletin_fields(data.model_dump(), jingles_dir)
     commune_id = data.commune_id
     if commune_id is None and actor.commune_id is not None:
         commune_id = actor.commune_id
@@ -84,13 +88,22 @@ def _apply(row: Bulletin, fields: dict[str, object]) -> bool:
 
 
 def update_bulletin(
-    session: Session, bulletin_id: str, data: BulletinUpdate, actor: Actor, now: datetime
+    session: Session,
+    bulletin_id: str,
+    data: BulletinUpdate,
+    actor: Actor,
+    now: datetime,
+    *,
+    jingles_dir: Path | None = None,
 ) -> tuple[Bulletin, set[str]]:
     """Edit a bulletin. A change to a submitted or approved bulletin sends it back to draft and holds
     its future plays. Returns the bulletin and the clusters whose manifests changed."""
     row = get_bulletin(session, bulletin_id)
     require_commune(session, actor, row.commune_id, write=True)
     fields = data.model_dump(exclude_unset=True)
+    if data.voice is not None:
+        fields["voice"] = data.voice.model_dump()  # the whole voice, defaults included, not only what was sent
+    check_bulletin_fields(fields, jingles_dir)
     if not _apply(row, fields):
         return row, set()
     held = return_to_draft(session, row, actor, now, reason="edited")

@@ -21,6 +21,7 @@ from controller.services.access import Actor, require_commune
 from controller.services.approval import require_approved
 from controller.services.bulletins import get_bulletin
 from controller.services.context import Context
+from controller.services.geo import get_commune
 from controller.services.programmes import target_agent_ids
 from protocol import SignedMessage
 from protocol.messages import Priority
@@ -185,6 +186,7 @@ def stop_all(session: Session, data: StopAllRequest, actor: Actor, now: datetime
     """The kill switch. Cancels every emergency play not yet finished and every play due in the next
     minutes on the clusters, so no manifest brings them back; the caller sends Stop to each cluster."""
     require_commune(session, actor, data.commune_id, write=True)
+    get_commune(session, data.commune_id)  # 404 for an unknown commune, not a foreign-key error at commit
     stmt = select(Agent.id).where(Agent.commune_id == data.commune_id)
     if data.agent_ids:
         stmt = stmt.where(Agent.id.in_(data.agent_ids))

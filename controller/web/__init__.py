@@ -14,6 +14,7 @@ STATIC = Path(__file__).parent / "static"
 
 def mount_web(app: FastAPI) -> None:
     """Add the pages and their static files (CSS, a little JS; nothing from a CDN) to the app."""
+    from controller.web.admin import router as admin
     from controller.web.auth import router as auth
     from controller.web.bulletins import router as bulletins
     from controller.web.citizens import router as citizens
@@ -26,7 +27,20 @@ def mount_web(app: FastAPI) -> None:
     from controller.web.reports import router as reports
     from controller.web.schedule import router as schedule
 
-    for router in (auth, dashboard, bulletins, schedule, clusters, emergency, log, reports, citizens, forms, docs):
+    for router in (
+        auth,
+        dashboard,
+        bulletins,
+        schedule,
+        clusters,
+        emergency,
+        log,
+        reports,
+        citizens,
+        forms,
+        admin,
+        docs,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(StarletteHTTPException, _http_error)

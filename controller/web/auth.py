@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from controller.db.session import transaction
-from controller.deps import ControllerDep
-from controller.services.users import authenticate
+from controller.deps import SESSION_TOKEN, ContextDep, client_of
+from controller.errors import Unauthorized
+from controller.services import sessions
+from controller.services.throttle import LoginThrottled
 from controller.web.render import WebRoute, render
 from controller.web.security import CsrfChecked, sign_in
 
@@ -34,31 +35,33 @@ def login_form(request: Request, next: str = "/") -> Response:
 @router.post("/login")
 def login(
     request: Request,
-    controller: ControllerDep,
+    ctx: ContextDep,
     _csrf: CsrfChecked,
     username: Annotated[str, Form(max_length=80)] = "",
     password: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    with transaction(controller.session_factory) as session:
-        user = authenticate(session, username.strip(), password)
-        if user is not None:
-            sign_in(request, user)
-            log.info("web login: %s", user.username)
-            return RedirectResponse(safe_next(next), status_code=303)
-    log.info("web login failed for %r", username)
-    return render(
-        request,
-        "login.html",
-        actor=None,
-        status_code=401,
-        next=safe_next(next),
-        username=username,
-        error="Tên đăng nhập hoặc mật khẩu không đúng.",
-    )
+    try:
+        actor, token = sessions.start(ctx, username.strip(), password, client_of(request))
+    except (Unauthorized, LoginThrottled) as exc:
+        return render(
+            request,
+            "login.html",
+            actor=None,
+            status_code=exc.status_code,
+            next=safe_next(next),
+            username=username,
+            error=exc.message_vi,
+        )
+    sign_in(request, token)
+    log.info("web login: %s", actor.username)
+    return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request, _csrf: CsrfChecked) -> Response:
+def logout(request: Request, ctx: ContextDep, _csrf: CsrfChecked) -> Response:
+    token = request.session.get(SESSION_TOKEN)
+    if isinstance(token, str):
+        sessions.end(ctx, token)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
+from sqlalchemy.exc import DataError
 
 from controller.errors import ControllerError
 from controller.reports.labels import agent_status_vi, play_status_vi
@@ -62,6 +63,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/questions", "Hỏi đáp", _COMMUNE),
     NavItem("/public-page", "Trang công khai", _COMMUNE),
     NavItem("/forms", "Biểu mẫu", _ALL),
+    NavItem("/admin/sessions", "Phiên đăng nhập", frozenset({Role.ADMIN})),
 )
 
 
@@ -231,6 +233,10 @@ class WebRoute(APIRoute):
                 return error_page(request, 422, "Dữ liệu nhập chưa hợp lệ. Hãy kiểm tra lại các trường.")
             except HTTPException as exc:
                 return error_page(request, exc.status_code, str(exc.detail))
+            except (OverflowError, DataError) as exc:
+                # An id or number larger than the database holds, typed into a URL: nothing can match it.
+                log.info("out-of-range value on %s: %s", request.url.path, exc)
+                return error_page(request, 404, "Không tìm thấy.")
             except Exception:
                 log.exception("page %s failed", request.url.path)
                 return error_page(request, 500, "Có lỗi hệ thống. Hãy thử lại sau hoặc báo cho quản trị viên.")

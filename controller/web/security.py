@@ -12,16 +12,16 @@ from typing import Annotated
 from fastapi import Depends, Form, Request
 from sqlalchemy.orm import Session
 
-from controller.db.models import Commune, User
-from controller.deps import ControllerDep
-from controller.errors import Forbidden
+from controller.db.models import Commune
+from controller.deps import SESSION_TOKEN, ControllerDep, session_actor
+from controller.errors import Forbidden, NotFound
+from controller.schemas import MAX_ID
 from controller.services.access import Actor, require_commune, visible_commune_ids, visible_communes
 from controller.services.geo import get_commune
 from controller.services.users import Role
 
 log = logging.getLogger(__name__)
 
-SESSION_USER = "user_id"
 SESSION_CSRF = "csrf"
 
 
@@ -57,22 +57,19 @@ class FormExpired(Forbidden):
 CsrfChecked = Annotated[None, Depends(check_csrf)]
 
 
-def sign_in(request: Request, user: User) -> None:
-    """Start a fresh session for `user`: nothing from before the login survives, the CSRF token included."""
+def sign_in(request: Request, token: str) -> None:
+    """Start a fresh cookie for a new server-side session: nothing from before survives, the CSRF token included."""
     request.session.clear()
-    request.session[SESSION_USER] = user.id
+    request.session[SESSION_TOKEN] = token
     csrf_token(request)
 
 
 def web_actor(request: Request, controller: ControllerDep) -> Actor:
-    """The signed-in user from the session cookie; otherwise the page sends the browser to the login form."""
-    user_id = request.session.get(SESSION_USER)
-    if isinstance(user_id, int):
-        with controller.session_factory() as session:
-            user = session.get(User, user_id)
-            if user is not None and user.active:
-                return Actor.of(user)
-    raise LoginRequired
+    """The signed-in user from the server-side session; otherwise the page sends the browser to the login form."""
+    actor = session_actor(request, controller)
+    if actor is None:
+        raise LoginRequired
+    return actor
 
 
 WebActor = Annotated[Actor, Depends(web_actor)]
@@ -98,6 +95,8 @@ def page_scope(session: Session, actor: Actor, commune_id: int | None, *, write:
         commune_id = actor.commune_id
     visible = visible_commune_ids(session, actor)
     commune: Commune | None = None
+    if commune_id is not None and not 1 <= commune_id <= MAX_ID:
+        raise NotFound(f"commune {commune_id} out of range", "Không tìm thấy xã.")
     if commune_id is not None:
         require_commune(session, actor, commune_id, write=write)
         commune = get_commune(session, commune_id)

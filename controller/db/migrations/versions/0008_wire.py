@@ -2,7 +2,7 @@
 retired agents
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-06 05:40:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import controller.db.base
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
