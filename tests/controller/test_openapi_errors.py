@@ -9,8 +9,8 @@ import pytest
 from controller.app import create_app
 from controller.config import Settings
 
-PUBLIC = ("/api/system", "/api/enroll", "/media/")
-"""Routes that need no login (the enrolment token is its own credential)."""
+PUBLIC = ("/api/system", "/api/enroll", "/media/", "/manifests/")
+"""Routes that need no login (the enrolment token is its own credential; a manifest is signed)."""
 
 
 @pytest.fixture(scope="module")
