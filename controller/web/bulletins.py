@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from controller.db.models import Bulletin
 from controller.deps import ContextDep, ControllerDep, SessionDep
 from controller.errors import ControllerError, InvalidInput
+from controller.reports import journey
 from controller.runtime import Controller
 from controller.schemas import BulletinCreate, BulletinStatus, BulletinUpdate, VoiceSpec
 from controller.services import approval, audit, bulletin_actions, bulletins
@@ -24,7 +25,6 @@ from controller.services.access import Actor
 from controller.services.bulletin_actions import MAX_UPLOAD_BYTES, topics_for
 from controller.services.users import Role
 from controller.text.pinned import normalize_pinned, rewrites
-from controller.web import journey
 from controller.web.render import WebRoute, redirect, render
 from controller.web.security import CsrfChecked, WebActor, page_scope
 from protocol.messages import Priority

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from controller.deps import ControllerDep, SessionDep
+from controller.reports import journey
 from controller.reports.today import today_overview
 from controller.services.users import Role
-from controller.web import journey
 from controller.web.render import WebRoute, render
 from controller.web.security import WebActor, page_scope
 

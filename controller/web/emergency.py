@@ -11,10 +11,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, Response
 
 from controller.deps import ContextDep, SessionDep
+from controller.reports.names import agent_names, bulletin_titles
 from controller.schemas import EmergencyRequest, InterruptPolicyName, StopAllRequest, Target
 from controller.services import emergency, geo
 from controller.services.bulletins import list_bulletins
-from controller.web.names import agent_names, bulletin_titles
 from controller.web.render import WebRoute, redirect, render
 from controller.web.security import CsrfChecked, WebActor, page_scope
 from protocol.messages import Priority
