@@ -44,6 +44,23 @@ def mosquitto_exe() -> str:
 
 
 @contextmanager
+def _broker_process(exe: str, conf: Path, log_path: Path, port: int, timeout: float = 10.0) -> Iterator[int]:
+    """Run a broker on its config file until the block ends, logging to `log_path`; yields once `port` answers."""
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen([exe, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_port(port, timeout=timeout)
+            yield port
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@contextmanager
 def private_mosquitto(workdir: Path | None = None) -> Iterator[int]:
     """A Mosquitto of our own on a free loopback port, anonymous, with a deep queue. Yields the port."""
     exe = mosquitto_exe()
@@ -61,18 +78,8 @@ def private_mosquitto(workdir: Path | None = None) -> Iterator[int]:
             "log_type error\n"
             "log_type warning\n"
         )
-        with (base / "mosquitto.log").open("wb") as log:
-            proc = subprocess.Popen([exe, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
-            try:
-                wait_for_port(port)
-                yield port
-            finally:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+        with _broker_process(exe, conf, base / "mosquitto.log", port):
+            yield port
 
 
 @contextmanager
@@ -93,18 +100,8 @@ def private_nats(workdir: Path) -> Iterator[int]:
         f'jetstream {{ store_dir: "{workdir / "jetstream"}" }}\n'
         f"mqtt {{ listen: 127.0.0.1:{mqtt_port} }}\n"
     )
-    with (workdir / "nats.log").open("wb") as log:
-        proc = subprocess.Popen([exe, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_for_port(mqtt_port, timeout=30)
-            yield mqtt_port
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with _broker_process(exe, conf, workdir / "nats.log", mqtt_port, timeout=30):
+        yield mqtt_port
 
 
 DYNSEC_PLUGIN_PATHS = (
@@ -152,19 +149,11 @@ def secured_mosquitto(workdir: Path, admin: tuple[str, str]) -> Iterator[int]:
         "log_type error\n"
         "log_type warning\n"
     )
-    with (workdir / "mosquitto.log").open("wb") as log:
-        proc = subprocess.Popen([exe, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_for_port(port)
+    try:
+        with _broker_process(exe, conf, workdir / "mosquitto.log", port):
             yield port
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            shutil.rmtree(state_dir, ignore_errors=True)
+    finally:
+        shutil.rmtree(state_dir, ignore_errors=True)
 
 
 def _hand_to_broker_user(*paths: Path) -> None:
