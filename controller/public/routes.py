@@ -38,7 +38,7 @@ HEADERS = {
     "Cache-Control": "no-cache",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # no referrer to other sites; a real Origin on the question form
 }
 ERROR_TITLES = {404: "Không tìm thấy", 422: "Dữ liệu chưa hợp lệ", 429: "Bạn gửi quá nhiều lần"}
 

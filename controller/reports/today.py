@@ -176,7 +176,7 @@ def today_overview(  # noqa: C901 - one pass over today's plays, counted by stat
             who[names.get(ev.agent_id, ev.agent_id)] = None
         for (by_controller, reason), (who, at) in refused.items():
             what = (
-                f"gửi báo cáo bị từ chối ({REPORT_REFUSALS_VI[reason]})"
+                f"có báo cáo bị từ chối ({REPORT_REFUSALS_VI[reason]})"
                 if by_controller
                 else f"đã từ chối lệnh {reject_reason_vi(reason)}"
             )

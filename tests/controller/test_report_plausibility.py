@@ -130,7 +130,7 @@ def test_the_dashboard_shows_the_refusal(session_factory: sessionmaker[Session],
     with session_factory() as s:
         page = today_overview(s, AFTER, "Asia/Ho_Chi_Minh", commune_id=seed.commune_id)
     texts = [a.message_vi for a in page.alerts if a.kind == "security"]
-    assert texts == ["Đã từ chối báo cáo của cụm loa cum-0 (số liệu không thể đúng)."]
+    assert texts == ["Cụm loa cum-0 có báo cáo bị từ chối (số liệu không thể đúng)."]
 
 
 def test_a_state_from_2099_is_refused_and_cannot_pin_the_agent(

@@ -252,3 +252,12 @@ def seed_history(site: Site) -> dict[str, int]:
             agent.volume = 70
             agent.clock_offset_s = 2.5 if i == 2 else 0.05
     return {"done": 3, "missed": 1, "online": 3, "offline": 1}
+
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+
+
+def inject_axe(page: Page) -> None:
+    """Load the vendored axe-core into the page. Evaluated over the DevTools protocol, so the page's CSP (no inline
+    script) stays on for the test: a script tag would be refused."""
+    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;true")

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.web.conftest import Site, login, seed_history
+from tests.web.conftest import Site, inject_axe, login, seed_history
 from tests.web.layout import DESKTOP, PHONE
 from tests.web.test_phone import main_pages
 
 pytestmark = pytest.mark.e2e
-
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +20,7 @@ def history(site: Site) -> dict[str, int]:
 
 
 def serious_violations(page: Page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
+    inject_axe(page)
     result: dict[str, Any] = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     found = []
     for v in result["violations"]:

@@ -7,11 +7,9 @@ import subprocess
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import axe_playwright_python
 import feedparser
 import httpx
 import imageio_ffmpeg
@@ -23,9 +21,7 @@ from sqlalchemy import select
 from controller.db.models import AudioAsset, Bulletin, CitizenQuestion, Commune, Play, PlayEvent, ReachCount
 from controller.db.session import transaction
 from controller.public.qr import qr_svg
-from tests.web.conftest import Site, login, nav_to, screenshot
-
-AXE_JS = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
+from tests.web.conftest import Site, inject_axe, login, nav_to, screenshot
 
 
 @dataclass(frozen=True)
@@ -102,7 +98,7 @@ def published(site: Site) -> Published:
 
 
 def _axe(page: Page) -> list[dict[str, Any]]:
-    page.add_script_tag(content=AXE_JS)
+    inject_axe(page)
     violations: list[dict[str, Any]] = page.evaluate("async () => (await axe.run(document)).violations")
     return [{"id": v["id"], "nodes": [n["html"] for n in v["nodes"]][:3]} for v in violations]
 

@@ -4,11 +4,7 @@
   document.querySelectorAll("select[data-autosubmit]").forEach(function (el) {
     el.addEventListener("change", function () { el.form.submit(); });
   });
-  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
-    form.addEventListener("submit", function (ev) {
-      if (!window.confirm(form.getAttribute("data-confirm"))) ev.preventDefault();
-    });
-  });
+  // form[data-confirm] is asked once, by forms.js, before it keeps a copy of the form.
   document.querySelectorAll("button[data-print]").forEach(function (el) {
     el.addEventListener("click", function () { window.print(); });
   });
