@@ -49,7 +49,10 @@ class ManifestPuller:
     async def pull_once(self) -> bool:
         """Fetch the manifest; True when a newer revision was handed over for verification."""
         try:
-            body = await asyncio.wait_for(self._fetch(), PULL_TIMEOUT_S)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the session's cancellation, and a
+            # puller that outlives its session keeps the agent from reconnecting.
+            async with asyncio.timeout(PULL_TIMEOUT_S):
+                body = await self._fetch()
         except (HttpError, OSError, TimeoutError) as exc:
             self._log.info("manifest pull from %s failed: %s", self.url, exc)
             return False
