@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from controller.deps import ContextDep, ControllerDep, CurrentActor, SessionDep
 from controller.reports import forms
-from controller.reports.export import XLSX_MEDIA_TYPE
+from controller.reports.export import XLSX_MEDIA_TYPE, content_disposition
 from controller.reports.forms import FormName
 from controller.reports.forms_xlsx import form02_xlsx, form03_xlsx, form04_xlsx
 from controller.reports.periods import Period, PeriodKind
@@ -143,7 +143,7 @@ def get_form_xlsx(
     return Response(
         _XLSX[type(form)](form),
         media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": content_disposition(filename)},
     )
 
 

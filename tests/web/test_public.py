@@ -182,7 +182,7 @@ def test_a_citizen_listens_reads_and_asks_and_the_officer_answers(
     expect(page.get_by_text("Luật An ninh mạng 2018, Điều 8")).to_be_visible()
     with page.expect_request(f"**/p/{published.code}/b/{published.bulletin_id}/nghe"):
         page.locator("#player").evaluate("a => a.play()")
-    page.wait_for_function("document.getElementById('player').currentTime > 0")
+    page.wait_for_function("() => document.getElementById('player').currentTime > 0")
     assert page.context.cookies() == []
     assert _axe(page) == []
     screenshot(page, "public-bulletin")

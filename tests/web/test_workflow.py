@@ -132,7 +132,7 @@ def write_and_submit(page: Page) -> str:
     src = player.get_attribute("src") or ""
     assert src.startswith("/media/") and src.endswith(".mp3")
     # The browser can load and decode the audio: the officer listens before submitting.
-    page.wait_for_function("document.querySelector('audio').readyState >= 1", timeout=20_000)
+    page.wait_for_function("() => document.querySelector('audio').readyState >= 1", timeout=20_000)
     assert page.evaluate("document.querySelector('audio').duration") > 3
 
     page.get_by_label("Lý do vẫn phát dù thời lượng ngoài 3–5 phút").fill("Tin ngắn, cảnh báo khẩn về lừa đảo.")
